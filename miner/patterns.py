@@ -1,0 +1,252 @@
+"""The pattern registry: which callees load a model, and where the id is.
+
+Patterns are data. `patterns/*.toml` holds one file per library; files whose
+name starts with `_` are shared data tables (task defaults, legacy names, ...).
+This module loads them, checks them strictly (an unknown key is an error, not a
+silent no-op), and answers two questions: which keywords a file must contain to
+be worth parsing, and which pattern a qualified callee name matches.
+
+Schema of a library file (every key but `library`, `hub` and `api` optional):
+
+    library = "transformers"          # the distribution that owns the APIs
+    hub = "huggingface"               # default hub of its APIs
+    repo_type = "model"               # default repo type
+    id_form = "hf"                    # how an id is told from a path: hf | name | url | torch_hub
+    canonical = "legacy_hf"           # a `_<table>.toml` mapping names to hub ids
+    namespace = "sentence-transformers"  # prefix an un-namespaced id for canonical_id
+    keywords = ["..."]                # extra prefilter keywords
+
+    [[api]]
+    callee = ["transformers.*.from_pretrained"]   # fnmatch on the qualified name
+    id = { position = 0, keywords = ["pretrained_model_name_or_path"] }
+    # or id = { callee = true }: the id is the callee's last name (torchvision)
+    entry = { position = 1, keywords = ["model"] }  # joined as `id:entry` (torch.hub)
+    task = { position = 0, keywords = ["task"] }    # pipeline tasks
+    task_defaults = "pipeline_tasks"               # table used when no id is given
+    file = { position = 1, keywords = ["filename"] }
+    revision = ["revision"]
+    trust_remote_code = ["trust_remote_code"]
+    auth = ["token", "use_auth_token"]
+    repo_type_arg = ["repo_type"]
+    only_if = ["pretrained", "weights"]   # a hit only when one of these is given and truthy
+    local_if = { keyword = "source", value = "local" }
+    prefixes = { "hf_hub:" = "huggingface" }  # strip a prefix, and the hub it names
+    require_prefix = false                    # ids without a listed prefix are not hub ids
+    hub = ..., repo_type = ..., id_form = ... # per-API overrides
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PATTERNS_DIR = Path(__file__).resolve().parent.parent / "patterns"
+
+ID_FORMS = frozenset({"hf", "name", "url", "torch_hub"})
+
+
+class PatternError(ValueError):
+    """A pattern file that does not follow the schema."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArgSpec:
+    position: int | None = None
+    keywords: tuple[str, ...] = ()
+    callee: bool = False  # the value is the callee's own last name
+
+
+@dataclass(frozen=True, slots=True)
+class ApiPattern:
+    library: str
+    callees: tuple[str, ...]
+    hub: str
+    repo_type: str
+    id_form: str
+    id: ArgSpec
+    entry: ArgSpec | None = None
+    task: ArgSpec | None = None
+    task_defaults: str | None = None
+    file: ArgSpec | None = None
+    revision: tuple[str, ...] = ()
+    trust_remote_code: tuple[str, ...] = ()
+    auth: tuple[str, ...] = ()
+    repo_type_arg: tuple[str, ...] = ()
+    only_if: tuple[str, ...] = ()
+    local_if: tuple[tuple[str, str], ...] = ()
+    prefixes: tuple[tuple[str, str], ...] = ()
+    require_prefix: bool = False
+    canonical: str | None = None
+    namespace: str | None = None
+    keywords: tuple[str, ...] = ()  # extra prefilter keywords of its library
+    source: str = ""  # the pattern file, for messages
+
+    def matches(self, qualname: str) -> bool:
+        return any(_match(glob, qualname) for glob in self.callees)
+
+
+@lru_cache(maxsize=4096)
+def _glob_regex(glob: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(glob))
+
+
+def _match(glob: str, qualname: str) -> bool:
+    return _glob_regex(glob).match(qualname) is not None
+
+
+class Registry:
+    """All library patterns and data tables, with the lookups built once."""
+
+    def __init__(self, apis: tuple[ApiPattern, ...], tables: dict[str, dict[str, str]], version: str):
+        self.apis = apis
+        self.tables = tables
+        self.version = version  # a digest of every pattern file, for cache keys
+        self.keywords = _keywords(apis)
+        self.roots = frozenset(glob.split(".")[0] for api in apis for glob in api.callees)
+        self._matches: dict[str, ApiPattern | None] = {}
+
+    def match(self, qualname: str) -> ApiPattern | None:
+        """The first pattern whose callee glob matches `qualname`."""
+        try:
+            return self._matches[qualname]
+        except KeyError:
+            found = next((api for api in self.apis if api.matches(qualname)), None)
+            self._matches[qualname] = found
+            return found
+
+    def table(self, name: str) -> dict[str, str]:
+        return self.tables.get(name, {})
+
+
+def _keywords(apis: tuple[ApiPattern, ...]) -> frozenset[str]:
+    """Names whose presence in a file makes it a candidate (bytes-searched)."""
+    words: set[str] = set()
+    for api in apis:
+        words.update(api.keywords)
+        for glob in api.callees:
+            last = glob.rsplit(".", 1)[-1]
+            stem = re.split(r"[*?\[]", last, maxsplit=1)[0]
+            if len(stem) >= 3:
+                words.add(stem)  # `TFAuto*` -> `TFAuto`
+    return frozenset(words)
+
+
+_LIBRARY_KEYS = {"library", "hub", "repo_type", "id_form", "canonical", "namespace", "keywords", "api", "description"}
+_API_KEYS = {
+    "callee", "id", "entry", "task", "task_defaults", "file", "revision", "trust_remote_code",
+    "auth", "repo_type_arg", "only_if", "local_if", "prefixes", "require_prefix", "hub",
+    "repo_type", "id_form", "canonical", "namespace", "note",
+}
+
+
+def _argspec(raw: object, where: str) -> ArgSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"position", "keywords", "callee"}:
+        raise PatternError(f"{where}: expected {{position, keywords, callee}}, got {raw!r}")
+    return ArgSpec(
+        position=raw.get("position"),
+        keywords=tuple(raw.get("keywords", ())),
+        callee=bool(raw.get("callee", False)),
+    )
+
+
+def _names(raw: object, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        return (raw,)
+    if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+        return tuple(raw)
+    raise PatternError(f"{where}: expected a string or a list of strings, got {raw!r}")
+
+
+def _api(lib: dict, raw: dict, where: str) -> ApiPattern:
+    unknown = set(raw) - _API_KEYS
+    if unknown:
+        raise PatternError(f"{where}: unknown keys {sorted(unknown)}")
+    callees = _names(raw.get("callee"), f"{where}.callee")
+    if not callees:
+        raise PatternError(f"{where}: `callee` is required")
+    ident = _argspec(raw.get("id"), f"{where}.id")
+    if ident is None:
+        raise PatternError(f"{where}: `id` is required")
+    id_form = raw.get("id_form", lib.get("id_form", "hf"))
+    if id_form not in ID_FORMS:
+        raise PatternError(f"{where}: id_form must be one of {sorted(ID_FORMS)}")
+    local_if = raw.get("local_if")
+    return ApiPattern(
+        library=lib["library"],
+        callees=callees,
+        hub=raw.get("hub", lib["hub"]),
+        repo_type=raw.get("repo_type", lib.get("repo_type", "model")),
+        id_form=id_form,
+        id=ident,
+        entry=_argspec(raw.get("entry"), f"{where}.entry"),
+        task=_argspec(raw.get("task"), f"{where}.task"),
+        task_defaults=raw.get("task_defaults"),
+        file=_argspec(raw.get("file"), f"{where}.file"),
+        revision=_names(raw.get("revision"), f"{where}.revision"),
+        trust_remote_code=_names(raw.get("trust_remote_code"), f"{where}.trust_remote_code"),
+        auth=_names(raw.get("auth"), f"{where}.auth"),
+        repo_type_arg=_names(raw.get("repo_type_arg"), f"{where}.repo_type_arg"),
+        only_if=_names(raw.get("only_if"), f"{where}.only_if"),
+        local_if=((local_if["keyword"], str(local_if["value"])),) if local_if else (),
+        prefixes=tuple((raw.get("prefixes") or {}).items()),
+        require_prefix=bool(raw.get("require_prefix", False)),
+        canonical=raw.get("canonical", lib.get("canonical")),
+        namespace=raw.get("namespace", lib.get("namespace")),
+        keywords=_names(lib.get("keywords"), f"{where}.keywords"),
+        source=where.split(":")[0],
+    )
+
+
+def load_library(path: Path) -> list[ApiPattern]:
+    try:
+        lib = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PatternError(f"{path.name}: {exc}") from exc
+    unknown = set(lib) - _LIBRARY_KEYS
+    if unknown:
+        raise PatternError(f"{path.name}: unknown keys {sorted(unknown)}")
+    for key in ("library", "hub", "api"):
+        if key not in lib:
+            raise PatternError(f"{path.name}: `{key}` is required")
+    return [_api(lib, raw, f"{path.name}:api[{i}]") for i, raw in enumerate(lib["api"])]
+
+
+def load_table(path: Path) -> dict[str, str]:
+    """A `_name.toml` data table: its `[map]` section, name -> value."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    table = data.get("map", {})
+    if not isinstance(table, dict):
+        raise PatternError(f"{path.name}: `map` must be a table")
+    return {str(k): str(v) for k, v in table.items()}
+
+
+def load_registry(directory: Path = PATTERNS_DIR) -> Registry:
+    import hashlib
+
+    digest = hashlib.sha256()
+    apis: list[ApiPattern] = []
+    tables: dict[str, dict[str, str]] = {}
+    for path in sorted(directory.glob("*.toml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        if path.name.startswith("_"):
+            tables[path.stem.lstrip("_")] = load_table(path)
+        else:
+            apis.extend(load_library(path))
+    return Registry(apis=tuple(apis), tables=tables, version=digest.hexdigest()[:16])
+
+
+@lru_cache(maxsize=4)
+def default_registry(directory: str = str(PATTERNS_DIR)) -> Registry:
+    return load_registry(Path(directory))

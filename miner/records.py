@@ -1,0 +1,230 @@
+"""The records that cross a stage, and the closed sets they use.
+
+Extraction turns one file's bytes into a `FileFacts`; resolution turns one
+repository's facts into `Usage` rows. Every record here is a frozen, slotted
+dataclass so that it pickles cheaply between worker processes and can be cached.
+Expressions are kept as their source text: the resolver parses the few it needs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class FileKind(str, Enum):
+    PYTHON = "python"
+    NOTEBOOK = "notebook"
+    SHELL = "shell"
+    CONFIG = "config"
+
+
+class ParseStatus(str, Enum):
+    OK = "ok"
+    PARTIAL = "partial"  # parsed with syntax errors (Python 2, broken code)
+    FAILED = "failed"  # nothing could be read (undecodable, invalid JSON)
+    SKIPPED = "skipped"  # not parsed: too large, binary, LFS pointer, ...
+
+
+class ScopeKind(str, Enum):
+    MODULE = "module"
+    CLASS = "class"
+    FUNCTION = "function"
+
+
+class BindKind(str, Enum):
+    ASSIGN = "assign"
+    FOR = "for"  # `for target in value`: value is the iterable
+    WITH = "with"
+    IMPORT = "import"
+
+
+class Resolution(str, Enum):
+    LITERAL = "literal"
+    CONSTANT = "constant"
+    DEFAULT_PARAM = "default_param"
+    CALL_ARG = "call_arg"
+    ARGPARSE_DEFAULT = "argparse_default"
+    DATACLASS_DEFAULT = "dataclass_default"
+    FSTRING = "fstring"
+    CONCAT = "concat"
+    DICT_LOOKUP = "dict_lookup"
+    ENV_DEFAULT = "env_default"
+    LOOP = "loop"
+    CONDITIONAL = "conditional"
+    SHELL_ARG = "shell_arg"
+    CONFIG_FILE = "config_file"
+    PIPELINE_TASK_DEFAULT = "pipeline_task_default"
+    LOCAL_PATH = "local_path"
+    UNRESOLVED = "unresolved"
+
+
+class RepoStatus(str, Enum):
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    CLONE_FAILED = "clone_failed"
+    EMPTY = "empty"  # a git repository with no commit
+    INVALID_LINE = "invalid_line"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"  # anything else, with the error
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    default: str | None = None  # source text of the default, if any
+    annotation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A module, class or function body. Scope 0 is always the module."""
+
+    id: int
+    parent: int | None
+    kind: ScopeKind
+    name: str
+    line: int
+    params: tuple[Param, ...] = ()
+    bases: tuple[str, ...] = ()  # class bases, as source text
+    decorators: tuple[str, ...] = ()  # as source text, without the `@`
+
+
+@dataclass(frozen=True, slots=True)
+class Import:
+    """`alias` names `target` in `scope`; a relative target keeps its dots
+    (`from .cfg import X` gives target `.cfg.X`); `alias == "*"` is a star import."""
+
+    scope: int
+    alias: str
+    target: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """`target = value` (or `for target in value`, ...) in `scope`. `target` is a
+    name, a dotted attribute (`self.name`) or a tuple's source text."""
+
+    scope: int
+    target: str
+    value: str
+    kind: BindKind
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    keyword: str | None  # None for a positional argument
+    value: str  # source text
+    star: str = ""  # "*" or "**" for unpacked arguments
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    scope: int
+    callee: str  # source text of the called expression, e.g. `AM.from_pretrained`
+    args: tuple[Arg, ...]
+    line: int
+    text: str  # source text of the whole call, shortened
+
+
+@dataclass(frozen=True, slots=True)
+class ShellArg:
+    """A command line in a shell script that passes `values` to `option`."""
+
+    line: int
+    program: str | None  # the script or module run (`train.py`, `-m pkg.train`), if known
+    option: str  # `--model_name_or_path`, or `$1`-style positional as `#1`
+    values: tuple[str, ...]  # every value it can take after variable expansion
+    expression: str  # the source text of the argument
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigValue:
+    """A string value in a YAML/JSON/TOML/INI config file, by its dotted key path."""
+
+    line: int
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """Everything resolution needs from one file; produced without looking at
+    any other file, so it can be cached by content."""
+
+    path: str
+    kind: FileKind
+    status: ParseStatus = ParseStatus.OK
+    error: str | None = None
+    scopes: tuple[Scope, ...] = ()
+    imports: tuple[Import, ...] = ()
+    bindings: tuple[Binding, ...] = ()
+    calls: tuple[CallSite, ...] = ()
+    shell_args: tuple[ShellArg, ...] = ()
+    config_values: tuple[ConfigValue, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RepoSpec:
+    """One line of the repository list."""
+
+    key: str  # `owner/name`, the URL, or the absolute path
+    source: str  # the line as written
+    kind: str  # "remote", "git", "bare", "folder", or "invalid"
+    location: str  # URL to clone, or local path
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file to mine: its path in the repository and its content id."""
+
+    path: str
+    blob: str  # git blob id, or a content hash for a plain folder
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    repo: str
+    commit: str | None
+    path: str
+    line: int
+    api: str
+    hub: str
+    repo_type: str
+    model_id: str | None
+    resolution: str
+    expression: str
+    library: str = ""
+    canonical_id: str | None = None
+    revision: str | None = None
+    trust_remote_code: bool | None = None
+    file: str | None = None
+    auth: bool = False
+    vendored: bool = False
+    partial_parse: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A file or repository that was skipped or failed, and why."""
+
+    repo: str
+    path: str | None
+    stage: str  # "repo", "read", "parse", ...
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RepoResult:
+    spec: RepoSpec
+    status: RepoStatus
+    commit: str | None = None
+    error: str | None = None
+    files_seen: int = 0
+    files_parsed: int = 0
+    usages: tuple[Usage, ...] = field(default=())
+    problems: tuple[Problem, ...] = field(default=())
