@@ -1,0 +1,104 @@
+"""The content-addressed cache of extracted facts.
+
+Facts of a file depend only on its bytes, its kind, the extractor code and the
+pattern registry (whose keywords select the calls kept). So they are keyed by
+the blob id plus a version string made of those; a changed file has a new blob
+id, a changed extractor or pattern file a new version, and each misses exactly
+what it must. SQLite in WAL mode, committed per batch: a run killed midway keeps
+every batch it finished.
+"""
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sqlite3
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from miner.records import FileFacts, FileKind
+
+EXTRACTOR_VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What the prefilter learnt of a blob without parsing it."""
+
+    wanted: bool  # it contains a registry keyword
+    imports: tuple[str, ...]  # modules its import lines name (Python only)
+
+
+def extractor_version(registry_version: str) -> str:
+    """Changes when the extractor code or the pattern files change."""
+    source = Path(__file__).resolve().parent / "extract"
+    digest = hashlib.sha256(EXTRACTOR_VERSION.encode() + registry_version.encode())
+    for path in sorted(source.glob("*.py")):
+        digest.update(path.read_bytes())
+    digest.update((Path(__file__).resolve().parent / "records.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class FactsCache:
+    def __init__(self, path: Path, *, version: str):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.version = version
+        self._db = sqlite3.connect(path, timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS facts (blob TEXT, kind TEXT, version TEXT, data BLOB,"
+            " PRIMARY KEY (blob, kind, version))"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS scans (blob TEXT, kind TEXT, version TEXT, wanted INTEGER, imports TEXT,"
+            " PRIMARY KEY (blob, kind, version))"
+        )
+
+    def get(self, blob: str, kind: FileKind, path: str) -> FileFacts | None:
+        """The facts of a blob, under the path it has now (the same bytes at
+        another path, in another fork, are parsed once)."""
+        row = self._db.execute(
+            "SELECT data FROM facts WHERE blob=? AND kind=? AND version=?", (blob, kind.value, self.version)
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            facts = pickle.loads(row[0])
+        except Exception:  # noqa: BLE001 - a corrupt entry is a miss
+            return None
+        return facts if facts.path == path else replace(facts, path=path)
+
+    def put_many(self, entries: list[tuple[str, FileFacts]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?)",
+                [(blob, f.kind.value, self.version, pickle.dumps(f, protocol=5)) for blob, f in entries],
+            )
+
+    def get_scan(self, blob: str, kind: FileKind) -> Scan | None:
+        row = self._db.execute(
+            "SELECT wanted, imports FROM scans WHERE blob=? AND kind=? AND version=?", (blob, kind.value, self.version)
+        ).fetchone()
+        return Scan(bool(row[0]), tuple(filter(None, row[1].split("\n")))) if row else None
+
+    def put_scans(self, entries: list[tuple[str, FileKind, Scan]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO scans VALUES (?, ?, ?, ?, ?)",
+                [(blob, kind.value, self.version, int(s.wanted), "\n".join(s.imports)) for blob, kind, s in entries],
+            )
+
+    def prune(self) -> int:
+        """Drop entries of other extractor versions."""
+        with self._db:
+            n = self._db.execute("DELETE FROM facts WHERE version != ?", (self.version,)).rowcount
+            return n + self._db.execute("DELETE FROM scans WHERE version != ?", (self.version,)).rowcount
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "FactsCache":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

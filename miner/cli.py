@@ -1,0 +1,90 @@
+"""The command line: `python -m miner mine|patterns ...`.
+
+Exit codes: 0 when every line of the list was mined; 1 when the run finished
+and wrote its tables but some lines failed (see `repos.status`); 2 when the run
+could not start (bad arguments, unreadable list, bad pattern file).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from miner.patterns import PatternError
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ptm-miner", description="Mine repositories for the pre-trained models they load.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    mine = sub.add_parser("mine", help="mine the repositories of a list into Parquet tables")
+    mine.add_argument("--repos", required=True, type=Path, help="the list: one URL, owner/name or path per line")
+    mine.add_argument("--out", required=True, type=Path, help="output folder for the tables (and the cache)")
+    mine.add_argument("--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    mine.add_argument("--workdir", type=Path, default=None, help="where remote repositories are cloned (default: OUT/.work)")
+    mine.add_argument("--max-file-bytes", type=int, default=None, help="skip larger files (default: 2 MiB)")
+    mine.add_argument("--timeout", type=float, default=300.0, help="seconds allowed for one clone or fetch")
+    mine.add_argument("--no-fetch", action="store_true", help="do not fetch repositories already cloned")
+    mine.add_argument("--include-vendored", action="store_true",
+                      help="count usages inside vendored library copies in repo_models")
+    mine.add_argument("--keep-removed", action="store_true",
+                      help="keep rows of repositories no longer in the list")
+    sub.add_parser("patterns", help="print the supported libraries as a Markdown table")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "patterns":
+            return _patterns()
+        return _mine(args)
+    except PatternError as exc:
+        print(f"error: bad pattern file: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _mine(args: argparse.Namespace) -> int:
+    from miner import discover
+    from miner.run import MineOptions, mine
+
+    if not args.repos.is_file():
+        print(f"error: repository list not found: {args.repos}", file=sys.stderr)
+        return EXIT_USAGE
+    options = MineOptions(
+        repos=args.repos, out=args.out, jobs=args.jobs, workdir=args.workdir,
+        max_bytes=args.max_file_bytes or discover.DEFAULT_MAX_BYTES, include_vendored=args.include_vendored,
+        keep_removed=args.keep_removed, fetch=not args.no_fetch, timeout=args.timeout,
+    )
+    progress = _progress() if sys.stderr.isatty() else None
+    summary = mine(options, progress=progress)
+    if progress:
+        print(file=sys.stderr)
+    for line in summary.lines():
+        print(line)
+    print(f"tables: {args.out}/usages.parquet, repo_models.parquet, repos.parquet, problems.parquet")
+    return EXIT_SOME_FAILED if summary.repos_failed else EXIT_OK
+
+
+def _progress():
+    count = 0
+
+    def show(message: str) -> None:
+        nonlocal count
+        count += 1
+        print(f"\r\033[K[{count}] {message[:100]}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _patterns() -> int:
+    from miner.patterns import default_registry
+    from miner.supported import markdown_table
+
+    print(markdown_table(default_registry()))
+    return EXIT_OK
+
+
+def main_entry() -> None:
+    sys.exit(main())

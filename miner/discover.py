@@ -1,0 +1,114 @@
+"""Which files of a repository are worth reading, and which are worth parsing.
+
+Selection by path and size happens before any byte is read; the keyword
+prefilter runs on the bytes, before any parse. Python files that no keyword
+selects are still parsed when a selected file imports them, or when they import
+a selected file: the constant, the argparse option or the caller that feeds a
+loading call often lives next door.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from miner.records import FileKind, SourceFile
+
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+
+_SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".mk")
+_CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".cfg", ".ini")
+_CONFIG_NOISE = frozenset({"package.json", "package-lock.json", "tsconfig.json", "composer.json", "Pipfile.lock",
+                           "poetry.lock", ".pre-commit-config.yaml", "environment.yml", "environment.yaml",
+                           "pyproject.toml", "setup.cfg", "tox.ini", ".readthedocs.yaml", "mkdocs.yml",
+                           ".codecov.yml", "codecov.yml", "dependabot.yml", ".flake8", "pytest.ini"})
+_CONFIG_NOISE_DIRS = frozenset({".github", ".circleci", "node_modules", ".vscode", ".idea"})
+_SHELL_KEYWORDS = (b"python", b"torchrun", b"accelerate", b"deepspeed", b"--model", b"model_name")
+
+
+def file_kind(path: str) -> FileKind | None:
+    """The extractor a path goes to, or None for a file that is never read."""
+    name = posixpath.basename(path)
+    lower = name.lower()
+    if lower.endswith((".py", ".pyw")):
+        return FileKind.PYTHON
+    if lower.endswith(".ipynb"):
+        return FileKind.NOTEBOOK
+    if lower.endswith(_SHELL_SUFFIXES) or name in ("Makefile", "makefile", "GNUmakefile") or lower.endswith(".md"):
+        return FileKind.SHELL
+    if lower.endswith(_CONFIG_SUFFIXES) and name not in _CONFIG_NOISE:
+        if not set(path.split("/")[:-1]) & _CONFIG_NOISE_DIRS:
+            return FileKind.CONFIG
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Prefilter:
+    """A bytes search for the registry's keywords (and model option names)."""
+
+    keywords: tuple[bytes, ...]
+    config_keys: tuple[bytes, ...]
+
+    @classmethod
+    def build(cls, keywords: frozenset[str], config_keys: frozenset[str]) -> "Prefilter":
+        return cls(tuple(sorted(k.encode() for k in keywords)), tuple(sorted(k.encode() for k in config_keys)))
+
+    def wants(self, kind: FileKind, data: bytes) -> bool:
+        if kind in (FileKind.PYTHON, FileKind.NOTEBOOK):
+            return any(k in data for k in self.keywords)
+        if kind == FileKind.SHELL:
+            return any(k in data for k in _SHELL_KEYWORDS)
+        return any(k in data for k in self.config_keys)
+
+
+_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w., \t()]+)|import[ \t]+([\w., \t]+))", re.M)
+
+
+def imported_modules(data: bytes) -> set[str]:
+    """Dotted module names a Python source mentions in import statements
+    (`from a.b import c` gives `a.b` and `a.b.c`: c may be a module)."""
+    found: set[str] = set()
+    for match in _IMPORT.finditer(data):
+        frm, names, plain = match.groups()
+        if plain:
+            for part in plain.decode("ascii", "replace").split(","):
+                found.add(part.split(" as ")[0].strip())
+        elif frm is not None:
+            module = frm.decode("ascii", "replace")
+            found.add(module)
+            for part in names.decode("ascii", "replace").strip("() \t").split(","):
+                name = part.split(" as ")[0].strip()
+                if name and name != "*":
+                    found.add(module + name if module.endswith(".") else f"{module}.{name}")
+    return {m for m in found if m}
+
+
+def module_stem(path: str) -> str:
+    stem = posixpath.basename(path)[:-3]
+    return posixpath.basename(posixpath.dirname(path)) if stem == "__init__" else stem
+
+
+def files_by_module(files: list[SourceFile]) -> dict[str, list[SourceFile]]:
+    """Python files by every dotted suffix of their module path."""
+    from miner.resolve.modules import module_names
+
+    out: dict[str, list[SourceFile]] = {}
+    for f in files:
+        if f.path.endswith(".py"):
+            for name in module_names(f.path):
+                out.setdefault(name, []).append(f)
+    return out
+
+
+def resolve_import(module: str, importer: str, index: dict[str, list[SourceFile]],
+                   by_path: dict[str, SourceFile]) -> list[SourceFile]:
+    """Files an import statement in `importer` may refer to."""
+    if module.startswith("."):
+        level = len(module) - len(module.lstrip("."))
+        base = posixpath.dirname(importer)
+        for _ in range(level - 1):
+            base = posixpath.dirname(base)
+        rest = module[level:].replace(".", "/")
+        target = posixpath.join(base, rest) if rest else base
+        return [by_path[p] for p in (f"{target}.py", f"{target}/__init__.py") if p in by_path]
+    return index.get(module, [])[:4]

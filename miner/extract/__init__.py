@@ -1,0 +1,78 @@
+"""Extraction: one file's bytes to `FileFacts`, by file kind.
+
+`extract_file` is the pure, module-level function that the parallel seam calls;
+it never raises: whatever goes wrong becomes a `FileFacts` whose status says so.
+"""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, replace
+
+from miner.records import FileFacts, FileKind, ParseStatus
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One file to extract: the unit that crosses into a worker process."""
+
+    path: str
+    kind: FileKind
+    data: bytes
+
+
+def extract_file(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
+    try:
+        return _extract(item, keywords)
+    except Exception as exc:  # noqa: BLE001 - a failure is a value, never a crash of the run
+        return FileFacts(path=item.path, kind=item.kind, status=ParseStatus.FAILED,
+                         error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+def extract_batch(items: list[WorkItem], keywords: frozenset[str]) -> list[FileFacts]:
+    return [extract_file(item, keywords) for item in items]
+
+
+def _extract(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
+    from miner.extract.text import decode_python, decode_text, looks_binary
+
+    if looks_binary(item.data):
+        return FileFacts(path=item.path, kind=item.kind, status=ParseStatus.SKIPPED, error="binary content")
+    if item.kind == FileKind.PYTHON:
+        from miner.extract.python import extract_python
+
+        decoded = decode_python(item.data)
+        facts = extract_python(item.path, decoded.text, keywords=keywords)
+        return _mark_lossy(facts, decoded.lossy)
+    decoded = decode_text(item.data)
+    if item.kind == FileKind.NOTEBOOK:
+        return _mark_lossy(_notebook(item, keywords), decoded.lossy)
+    if item.kind == FileKind.SHELL:
+        from miner.extract import shell
+
+        name = posixpath.basename(item.path)
+        if name.lower().endswith(".md"):
+            return shell.extract_markdown(item.path, decoded.text)
+        if name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
+            return shell.extract_makefile(item.path, decoded.text)
+        return shell.extract_shell(item.path, decoded.text)
+    from miner.extract.config import extract_config
+
+    return extract_config(item.path, decoded.text)
+
+
+def _notebook(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
+    from miner.extract.notebook import notebook_code
+    from miner.extract.python import extract_python
+    from miner.extract.shell import extract_shell_lines
+
+    code = notebook_code(item.data)
+    if isinstance(code, str):
+        return FileFacts(path=item.path, kind=FileKind.NOTEBOOK, status=ParseStatus.FAILED, error=code)
+    facts = extract_python(item.path, code.source, keywords=keywords, kind=FileKind.NOTEBOOK)
+    return replace(facts, shell_args=extract_shell_lines(item.path, list(code.shell_lines)))
+
+
+def _mark_lossy(facts: FileFacts, lossy: bool) -> FileFacts:
+    if not lossy or facts.status != ParseStatus.OK:
+        return facts
+    return replace(facts, status=ParseStatus.PARTIAL, error="undecodable bytes replaced")

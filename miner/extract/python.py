@@ -1,0 +1,288 @@
+"""Facts from one Python file, read with tree-sitter.
+
+tree-sitter is fast and error-tolerant, so Python 2 files and broken files still
+yield what is readable. Only statements are walked in Python code (imports,
+definitions, assignments, loops); calls are found by a tree-sitter query run in C
+and kept only when their callee could matter to resolution: a registry keyword,
+a name this file defines or imports, or a CLI-definition call. Expressions are
+kept as source text; the resolver parses the few it needs.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import tree_sitter as ts
+import tree_sitter_python as tsp
+
+from miner.records import (
+    Arg,
+    Binding,
+    BindKind,
+    CallSite,
+    FileFacts,
+    FileKind,
+    Import,
+    Param,
+    ParseStatus,
+    Scope,
+    ScopeKind,
+)
+
+LANGUAGE = ts.Language(tsp.language())
+_CALLS = ts.Query(LANGUAGE, "(call function: [(identifier) (attribute)] @callee) @call")
+
+# Calls the resolver reads besides the loading APIs: CLI definitions.
+RESOLVER_CALLS = frozenset(
+    {
+        "add_argument", "set_defaults", "add_argument_group", "Fire", "run",
+        "DEFINE_string", "DEFINE_enum", "DEFINE_list", "DEFINE_multi_string", "DEFINE",
+    }
+)
+_COMPOUND_BODIES = ("block", "else_clause", "elif_clause", "except_clause", "finally_clause",
+                    "except_group_clause", "case_clause", "match_block")
+_COMPREHENSIONS = frozenset({"list_comprehension", "set_comprehension", "dictionary_comprehension",
+                             "generator_expression"})
+_MAX_TEXT = 2000  # longest expression text kept (a giant literal is not an id)
+_MAX_CALL_TEXT = 200
+
+
+@dataclass
+class _State:
+    src: bytes
+    scopes: list[Scope] = field(default_factory=list)
+    imports: list[Import] = field(default_factory=list)
+    bindings: list[Binding] = field(default_factory=list)
+    scope_of_node: dict[int, int] = field(default_factory=dict)
+    defined: set[str] = field(default_factory=set)
+    imported: set[str] = field(default_factory=set)
+    module_aliases: set[str] = field(default_factory=set)
+
+
+def _text(node: ts.Node | None, limit: int = _MAX_TEXT) -> str:
+    if node is None:
+        return ""
+    raw = node.text or b""
+    return raw[:limit].decode("utf-8", errors="replace")
+
+
+def _line(node: ts.Node) -> int:
+    return node.start_point[0] + 1
+
+
+_PARSER = ts.Parser(LANGUAGE)
+
+
+def extract_python(path: str, source: str, *, keywords: frozenset[str], kind: FileKind = FileKind.PYTHON) -> FileFacts:
+    """All facts of one Python source text; never raises."""
+    try:
+        return _extract(path, source, keywords, kind)
+    except (RecursionError, MemoryError, ValueError) as exc:
+        return FileFacts(path=path, kind=kind, status=ParseStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+
+
+def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -> FileFacts:
+    src = source.encode("utf-8", errors="replace")
+    tree = _PARSER.parse(src)
+    root = tree.root_node
+    state = _State(src=src)
+    state.scopes.append(Scope(id=0, parent=None, kind=ScopeKind.MODULE, name="", line=1))
+    _walk_statements(root, 0, state)
+    calls = _calls(root, state, keywords)
+    status = ParseStatus.PARTIAL if root.has_error else ParseStatus.OK
+    return FileFacts(
+        path=path,
+        kind=kind,
+        status=status,
+        error="syntax errors; read what parsed" if root.has_error else None,
+        scopes=tuple(state.scopes),
+        imports=tuple(state.imports),
+        bindings=tuple(state.bindings),
+        calls=calls,
+    )
+
+
+def _walk_statements(root: ts.Node, scope: int, state: _State) -> None:
+    """Visit statements depth-first with an explicit stack (no recursion limit)."""
+    stack: list[tuple[ts.Node, int]] = [(root, scope)]
+    while stack:
+        node, scope = stack.pop()
+        nested: list[tuple[ts.Node, int]] = []
+        for child in node.named_children:
+            kind = child.type
+            if kind in ("import_statement", "import_from_statement"):
+                _import(child, scope, state)
+            elif kind == "expression_statement":
+                _expression_statement(child, scope, state)
+            elif kind in ("function_definition", "class_definition"):
+                nested.append((child.child_by_field_name("body"), _define(child, scope, state, ())))
+            elif kind == "decorated_definition":
+                definition = child.child_by_field_name("definition")
+                decorators = tuple(_text(d)[1:].strip() for d in child.named_children if d.type == "decorator")
+                if definition is not None:
+                    body = definition.child_by_field_name("body")
+                    nested.append((body, _define(definition, scope, state, decorators)))
+            elif kind == "for_statement":
+                _for(child, scope, state)
+                nested.append((child, scope))
+            elif kind in _COMPOUND_BODIES or kind.endswith("_statement") and kind not in _SIMPLE:
+                nested.append((child, scope))
+        stack.extend(reversed(nested))
+
+
+_SIMPLE = frozenset({"return_statement", "pass_statement", "break_statement", "continue_statement",
+                     "raise_statement", "assert_statement", "delete_statement", "global_statement",
+                     "nonlocal_statement", "print_statement", "exec_statement", "future_import_statement"})
+
+
+def _define(node: ts.Node, parent: int, state: _State, decorators: tuple[str, ...]) -> int:
+    name = _text(node.child_by_field_name("name"))
+    scope_id = len(state.scopes)
+    if node.type == "class_definition":
+        supers = node.child_by_field_name("superclasses")
+        bases = tuple(_text(b) for b in supers.named_children if b.type != "keyword_argument") if supers else ()
+        scope = Scope(scope_id, parent, ScopeKind.CLASS, name, _line(node), bases=bases, decorators=decorators)
+    else:
+        params = _params(node.child_by_field_name("parameters"))
+        scope = Scope(scope_id, parent, ScopeKind.FUNCTION, name, _line(node), params=params, decorators=decorators)
+    state.scopes.append(scope)
+    state.scope_of_node[node.id] = scope_id
+    state.defined.add(name)
+    return scope_id
+
+
+def _params(node: ts.Node | None) -> tuple[Param, ...]:
+    if node is None:
+        return ()
+    params: list[Param] = []
+    for p in node.named_children:
+        if p.type == "identifier":
+            params.append(Param(_text(p)))
+        elif p.type == "typed_parameter":
+            ident = next((c for c in p.named_children if c.type == "identifier"), None)
+            if ident is not None:
+                params.append(Param(_text(ident), annotation=_text(p.child_by_field_name("type"))))
+        elif p.type in ("default_parameter", "typed_default_parameter"):
+            annotation = p.child_by_field_name("type")
+            params.append(Param(
+                _text(p.child_by_field_name("name")),
+                default=_text(p.child_by_field_name("value")),
+                annotation=_text(annotation) if annotation is not None else None,
+            ))
+    return tuple(params)
+
+
+def _import(node: ts.Node, scope: int, state: _State) -> None:
+    line = _line(node)
+    if node.type == "import_statement":
+        for item in node.named_children:
+            if item.type == "aliased_import":
+                target, alias = _text(item.child_by_field_name("name")), _text(item.child_by_field_name("alias"))
+            else:
+                target = _text(item)
+                alias = target.split(".")[0]
+                target = alias  # `import a.b` binds `a`
+                if "." in _text(item):  # but `a.b` is reachable through it: keep it too
+                    state.imports.append(Import(scope, _text(item), _text(item), line))
+            state.imports.append(Import(scope, alias, target, line))
+            state.module_aliases.add(alias)
+        return
+    module = _text(node.child_by_field_name("module_name"))
+    for item in node.named_children:
+        if item == node.child_by_field_name("module_name"):
+            continue
+        if item.type == "wildcard_import":
+            state.imports.append(Import(scope, "*", module, line))
+            continue
+        if item.type == "aliased_import":
+            name, alias = _text(item.child_by_field_name("name")), _text(item.child_by_field_name("alias"))
+        elif item.type == "dotted_name":
+            name = alias = _text(item)
+        else:
+            continue
+        sep = "" if module.endswith(".") else "."
+        state.imports.append(Import(scope, alias, f"{module}{sep}{name}", line))
+        state.imported.add(alias)
+
+
+def _expression_statement(node: ts.Node, scope: int, state: _State) -> None:
+    for child in node.named_children:
+        if child.type == "assignment":
+            _assignment(child, scope, state)
+
+
+def _assignment(node: ts.Node, scope: int, state: _State) -> None:
+    right = node.child_by_field_name("right")
+    if right is None:
+        return  # `x: int` declares, binds nothing
+    targets = [node.child_by_field_name("left")]
+    while right.type == "assignment":  # a = b = value
+        targets.append(right.child_by_field_name("left"))
+        right = right.child_by_field_name("right")
+        if right is None:
+            return
+    value = _text(right)
+    for target in targets:
+        if target is not None:
+            state.bindings.append(Binding(scope, _text(target, 300), value, BindKind.ASSIGN, _line(node)))
+
+
+def _for(node: ts.Node, scope: int, state: _State) -> None:
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if left is not None and right is not None:
+        state.bindings.append(Binding(scope, _text(left, 300), _text(right), BindKind.FOR, _line(node)))
+
+
+def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[CallSite, ...]:
+    wanted = keywords | RESOLVER_CALLS | state.defined | state.imported
+    captures = ts.QueryCursor(_CALLS).captures(root)
+    sites: list[CallSite] = []
+    for call in captures.get("call", ()):
+        callee = call.child_by_field_name("function")
+        name = _text(callee, 300)
+        head, _, _ = name.partition(".")
+        last = name.rsplit(".", 1)[-1]
+        if last not in wanted and not (head in state.module_aliases and head not in sys.stdlib_module_names):
+            continue
+        sites.append(_call_site(call, name, state))
+    return tuple(sites)
+
+
+def _call_site(call: ts.Node, callee: str, state: _State) -> CallSite:
+    scope = _enclosing_scope(call, state)
+    args: list[Arg] = []
+    arguments = call.child_by_field_name("arguments")
+    if arguments is not None and arguments.type == "argument_list":
+        for a in arguments.named_children:
+            if a.type == "keyword_argument":
+                args.append(Arg(_text(a.child_by_field_name("name")), _text(a.child_by_field_name("value"))))
+            elif a.type == "list_splat":
+                args.append(Arg(None, _text(a)[1:], star="*"))
+            elif a.type == "dictionary_splat":
+                args.append(Arg(None, _text(a)[2:], star="**"))
+            elif a.type != "comment":
+                args.append(Arg(None, _text(a)))
+    return CallSite(scope, callee, tuple(args), _line(call), _text(call, _MAX_CALL_TEXT))
+
+
+def _enclosing_scope(node: ts.Node, state: _State) -> int:
+    """The innermost function or class around `node`; comprehension loop
+    variables met on the way become bindings of that scope."""
+    comprehension_loops: list[ts.Node] = []
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _COMPREHENSIONS:
+            comprehension_loops.extend(c for c in parent.named_children if c.type == "for_in_clause")
+        scope = state.scope_of_node.get(parent.id)
+        if scope is not None:
+            break
+        parent = parent.parent
+    else:
+        scope = 0
+    for loop in comprehension_loops:
+        left, right = loop.child_by_field_name("left"), loop.child_by_field_name("right")
+        if left is not None and right is not None:
+            binding = Binding(scope, _text(left, 300), _text(right), BindKind.FOR, _line(loop))
+            if binding not in state.bindings:
+                state.bindings.append(binding)
+    return scope

@@ -1,0 +1,163 @@
+"""The repository list: one line, one `RepoSpec`.
+
+This module owns the list format of CONTRACT.md and the repository key. A line
+is an https/ssh git URL, the GitHub shorthand `owner/name`, or a local path (a
+git work tree, a bare git directory or a plain folder); blank lines and `#`
+comments are skipped. Parsing never raises on a bad line: the line becomes a
+spec of kind "invalid" with a readable `error`, so the runner can record it.
+
+Keys: `owner/name` for GitHub (URL or shorthand, case kept, `.git` and trailing
+`/` removed), the URL as written for any other host, the absolute path for a
+local path. An existing relative path wins over the shorthand it looks like.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from miner.records import RepoSpec
+
+__all__ = ["read_repo_list", "parse_line", "mark_duplicates"]
+
+_GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
+_SCHEMES = frozenset({"https", "http", "ssh", "git", "git+ssh", "ssh+git", "file"})
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# git's rule: `[user@]host:path` is ssh when a colon comes before any slash.
+_SCP = re.compile(r"^(?:(?P<user>[^@/:\s]+)@)?(?P<host>[^@/:\s]+):(?P<path>[^\s]*)$")
+_HOST = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+_COMMENT = re.compile(r"\s#.*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def read_repo_list(path: Path) -> list[RepoSpec]:
+    """Every non-blank, non-comment line of the list at `path`, in order
+    (duplicates included). Relative paths are relative to the list's folder."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    base = Path(os.path.abspath(path)).parent
+    specs = (parse_line(line, base=base) for line in text.split("\n"))
+    return [spec for spec in specs if spec is not None]
+
+
+def parse_line(line: str, *, base: Path) -> RepoSpec | None:
+    """The spec for one list line, or None for a blank or comment line."""
+    source = line.strip()
+    text = _COMMENT.sub("", source).strip()
+    if not text or text.startswith("#"):
+        return None
+    if _CONTROL.search(text):
+        return _invalid(text, source, "the line contains control characters")
+    if _SCHEME.match(text):
+        return _parse_url(text, source)
+    if text.startswith(("/", "./", "../", "~")) or text in (".", ".."):
+        return _parse_local(text, source, base=base)
+    local = _absolute(text, base=base)
+    if os.path.exists(local):
+        return _parse_local(text, source, base=base)
+    if _SCP.match(text):
+        return _parse_scp(text, source)
+    shorthand = _github_key(text)
+    if shorthand is not None:
+        return RepoSpec(key=shorthand, source=source, kind="remote",
+                        location=f"https://github.com/{shorthand}.git")
+    if "/" in text or text.startswith("."):
+        return _invalid(local, source, f"not found: {local} (no such path, and not a URL or owner/name)")
+    return _invalid(text, source, f"not a git URL, an owner/name shorthand or an existing path: {text!r}")
+
+
+def mark_duplicates(specs: Iterable[RepoSpec]) -> list[tuple[RepoSpec, bool]]:
+    """Each spec with True when an earlier valid spec has the same key.
+    Invalid lines are never duplicates: they are reported as invalid."""
+    seen: set[str] = set()
+    marked: list[tuple[RepoSpec, bool]] = []
+    for spec in specs:
+        duplicate = spec.kind != "invalid" and spec.key in seen
+        if spec.kind != "invalid":
+            seen.add(spec.key)
+        marked.append((spec, duplicate))
+    return marked
+
+
+def _invalid(key: str, source: str, error: str) -> RepoSpec:
+    return RepoSpec(key=key, source=source, kind="invalid", location=key, error=error)
+
+
+def _github_key(path: str) -> str | None:
+    """`owner/name` from `owner/name(.git)(/)`, or None if it is not that shape."""
+    path = path.strip("/")
+    parts = path.split("/")
+    if len(parts) != 2:
+        return None
+    owner, name = parts
+    if name.endswith(".git"):
+        name = name[: -len(".git")]
+    if not _OWNER.match(owner) or not _NAME.match(name) or name in (".", ".."):
+        return None
+    return f"{owner}/{name}"
+
+
+def _parse_url(text: str, source: str) -> RepoSpec:
+    scheme = text.split("://", 1)[0].lower()
+    if scheme not in _SCHEMES:
+        return _invalid(text, source, f"unsupported URL scheme {scheme!r}: {text}")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 -- raises ValueError on a malformed port
+    except ValueError as exc:
+        return _invalid(text, source, f"malformed URL {text!r}: {exc}")
+    if scheme == "file":
+        if not parts.path or parts.path == "/":
+            return _invalid(text, source, f"file URL without a path: {text}")
+        return RepoSpec(key=text, source=source, kind="remote", location=text)
+    if not host or not _HOST.match(host):
+        return _invalid(text, source, f"URL without a valid host: {text}")
+    if not parts.path.strip("/"):
+        return _invalid(text, source, f"URL without a repository path: {text}")
+    if host.lower() in _GITHUB_HOSTS:
+        key = _github_key(parts.path)
+        if key is None:
+            return _invalid(text, source, f"not a GitHub repository URL (expected github.com/owner/name): {text}")
+        return RepoSpec(key=key, source=source, kind="remote", location=text)
+    return RepoSpec(key=text, source=source, kind="remote", location=text)
+
+
+def _parse_scp(text: str, source: str) -> RepoSpec:
+    match = _SCP.match(text)
+    assert match is not None
+    host, path = match["host"], match["path"]
+    if not _HOST.match(host):
+        return _invalid(text, source, f"ssh URL without a valid host: {text}")
+    if not path.strip("/"):
+        return _invalid(text, source, f"ssh URL without a repository path: {text}")
+    if host.lower() in _GITHUB_HOSTS:
+        key = _github_key(path)
+        if key is None:
+            return _invalid(text, source, f"not a GitHub repository (expected github.com:owner/name): {text}")
+        return RepoSpec(key=key, source=source, kind="remote", location=text)
+    return RepoSpec(key=text, source=source, kind="remote", location=text)
+
+
+def _absolute(text: str, *, base: Path) -> str:
+    return os.path.normpath(os.path.join(os.path.abspath(base), os.path.expanduser(text)))
+
+
+def _parse_local(text: str, source: str, *, base: Path) -> RepoSpec:
+    path = _absolute(text, base=base)
+    if not os.path.exists(path):
+        return _invalid(path, source, f"not found: {path}")
+    if not os.path.isdir(path):
+        return _invalid(path, source, f"not a folder: {path}")
+    return RepoSpec(key=path, source=source, kind=_local_kind(path), location=path)
+
+
+def _local_kind(path: str) -> str:
+    if os.path.lexists(os.path.join(path, ".git")):
+        return "git"
+    if os.path.isfile(os.path.join(path, "HEAD")) and os.path.isdir(os.path.join(path, "objects")):
+        return "bare"
+    return "folder"

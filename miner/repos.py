@@ -1,0 +1,486 @@
+"""Read-only access to one repository at a time, safe for untrusted repositories.
+
+This module owns everything that touches git or a repository's files: cloning
+or fetching a remote into the work folder (a bare clone: nothing is ever checked
+out, files are read from the object database), reading a local work tree or bare
+repository in place without modifying it, walking a plain folder, and listing
+and reading the regular files of a commit. `open_snapshot` is the only entry
+point; failures are raised as `RepoError` carrying a `RepoStatus`.
+
+Safety: every git command runs with hooks, fsmonitor, submodule recursion, LFS
+smudge and credential prompts disabled, and is killed after `timeout` seconds
+(GitPython's `kill_after_timeout`). Because nothing is checked out, no
+`.gitattributes` filter or checkout hook can run. Plain folders are read
+through directory file descriptors with O_NOFOLLOW, so a symlink, even one
+swapped in after the walk, is never followed.
+
+A plain folder's blob is git's blob id of the content (`sha1("blob <size>\\0" +
+data)`), computed while walking, one file at a time as `files()` is consumed:
+the walk reads every file once, in 1 MiB chunks, so the id can serve as a
+content cache key exactly as it does for git repositories.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import stat
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from subprocess import PIPE
+
+import git
+
+from miner.records import RepoSpec, RepoStatus, SourceFile
+
+__all__ = ["RepoError", "Snapshot", "open_snapshot", "clone_dir_name"]
+
+_TRUE = shutil.which("true") or "/bin/true"
+# Overrides for settings a repository's own config (or a template) could use
+# to run code or reach out while we read it.
+_CONFIG = (
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.pager=cat",
+    "log.showSignature=false",
+    "submodule.recurse=false",
+    "fetch.recurseSubmodules=false",
+    "protocol.ext.allow=never",
+    "gc.auto=0",
+    "maintenance.auto=false",
+)
+_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": _TRUE,
+    "SSH_ASKPASS": _TRUE,
+    "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=30",
+    "GIT_LFS_SKIP_SMUDGE": "1",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "GIT_NO_REPLACE_OBJECTS": "1",
+    "GIT_ALLOW_PROTOCOL": "https:http:ssh:git:file",
+    "GIT_PAGER": "cat",
+}
+# What git (or the server) says when a repository does not exist or is private.
+_NOT_FOUND_HINTS = (
+    "not found",
+    "does not exist",
+    "does not appear to be a git repository",
+    "could not read username",
+    "authentication failed",
+)
+_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_CHUNK = 1 << 20
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: a FIFO swapped in for a file must not block the open.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+class RepoError(Exception):
+    """A repository could not be opened or read; `status` says how."""
+
+    def __init__(self, status: RepoStatus, message: str) -> None:
+        super().__init__(status, message)  # args stay (status, message): picklable
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.status.value}: {self.message}"
+
+
+class Snapshot:
+    """One repository's files at one commit (a plain folder: as it is now)."""
+
+    key: str
+    commit: str | None
+
+    def files(self) -> Iterator[SourceFile]:
+        """The regular files (no symlinks, no submodules), paths `/`-separated."""
+        raise NotImplementedError
+
+    def read(self, f: SourceFile) -> bytes:
+        raise NotImplementedError
+
+    def commits(self, since: str | None = None) -> list[tuple[str, str]]:
+        """(sha, ISO 8601 committer date) of HEAD's first-parent history,
+        oldest first; `since` is a date git understands (`--since`)."""
+        raise NotImplementedError
+
+    def files_at(self, commit: str) -> Iterator[SourceFile]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release processes; idempotent. `open_snapshot` calls it on exit."""
+
+
+@contextmanager
+def open_snapshot(
+    spec: RepoSpec, *, workdir: Path, timeout: float = 300, fetch: bool = True
+) -> Iterator[Snapshot]:
+    """The snapshot of `spec`, closed when the block exits.
+
+    A remote is bare-cloned into `workdir/clone_dir_name(key)`, or fetched there
+    if an earlier run cloned it (`fetch=False` reuses it as is). Local git
+    repositories are read in place; plain folders are walked.
+    """
+    snapshot = _open(spec, workdir=Path(workdir), timeout=timeout, fetch=fetch)
+    try:
+        yield snapshot
+    finally:
+        snapshot.close()
+
+
+def clone_dir_name(key: str) -> str:
+    """A file-system-safe, collision-free folder name for a repository key."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("._-")[:80] or "repo"
+    digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{slug}-{digest}.git"
+
+
+def _open(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool) -> Snapshot:
+    if spec.kind == "invalid":
+        raise RepoError(RepoStatus.INVALID_LINE, spec.error or f"invalid line: {spec.source}")
+    if spec.kind == "remote":
+        git_dir = _sync_clone(spec, workdir=workdir, timeout=timeout, fetch=fetch)
+        return _GitSnapshot.open(spec.key, git_dir=str(git_dir), timeout=timeout)
+    if spec.kind not in ("git", "bare", "folder"):
+        raise RepoError(RepoStatus.FAILED, f"unknown repository kind {spec.kind!r}")
+    if not os.path.isdir(spec.location):
+        raise RepoError(RepoStatus.NOT_FOUND, f"not found: {spec.location}")
+    if spec.kind == "folder":
+        return _FolderSnapshot(spec.key, spec.location)
+    git_dir = os.path.join(spec.location, ".git") if spec.kind == "git" else spec.location
+    return _GitSnapshot.open(spec.key, git_dir=git_dir, timeout=timeout)
+
+
+# --- running git ---------------------------------------------------------
+
+
+class _Git:
+    """git with the safe options, against one git directory (or none, to clone)."""
+
+    def __init__(self, *, git_dir: str | None, cwd: str, timeout: float) -> None:
+        self._prefix = [f"--git-dir={git_dir}"] if git_dir else []
+        for setting in _CONFIG:
+            self._prefix += ["-c", setting]
+        self._runner = git.Git(cwd)
+        self.timeout = timeout
+
+    def call(self, *args: str) -> tuple[int, bytes, str]:
+        """(exit status, stdout, stderr); raises only for a timeout or no git."""
+        argv = [git.Git.GIT_PYTHON_GIT_EXECUTABLE, *self._prefix, *args]
+        started = time.monotonic()
+        try:
+            status, out, err = self._runner.execute(
+                argv,
+                with_extended_output=True,
+                with_exceptions=False,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+                kill_after_timeout=self.timeout,
+                env=_ENV,
+            )
+        except git.GitCommandNotFound as exc:
+            raise RepoError(RepoStatus.FAILED, f"git is not installed: {exc}") from exc
+        if err.startswith("Timeout:") or (status != 0 and time.monotonic() - started >= self.timeout):
+            raise RepoError(RepoStatus.FAILED, f"git {args[0]} timed out after {self.timeout:g}s")
+        return status, out, err
+
+    def run(self, *args: str) -> bytes:
+        status, out, err = self.call(*args)
+        if status != 0:
+            raise RepoError(RepoStatus.FAILED, _summary(err) or f"git {args[0]} failed ({status})")
+        return out
+
+    def spawn(self, *args: str) -> git.Git.AutoInterrupt:
+        argv = [git.Git.GIT_PYTHON_GIT_EXECUTABLE, *self._prefix, *args]
+        return self._runner.execute(argv, istream=PIPE, as_process=True, env=_ENV)
+
+
+def _summary(stderr: str) -> str:
+    lines = (line.strip() for line in stderr.splitlines())
+    kept = [line for line in lines if line and not line.lower().startswith("hint:")]
+    return "; ".join(kept)[:500]
+
+
+def _remote_failure(exc_or_err: RepoError | str, *, action: str) -> RepoError:
+    """A clone or fetch failure, as NOT_FOUND when git says the repository is missing."""
+    if isinstance(exc_or_err, RepoError):  # timeout
+        return RepoError(RepoStatus.CLONE_FAILED, f"{action}: {exc_or_err.message}")
+    message = _summary(exc_or_err) or "git failed without a message"
+    lowered = message.lower()
+    status = RepoStatus.NOT_FOUND if any(h in lowered for h in _NOT_FOUND_HINTS) else RepoStatus.CLONE_FAILED
+    return RepoError(status, f"{action}: {message}")
+
+
+# --- remotes -------------------------------------------------------------
+
+
+def _sync_clone(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool) -> Path:
+    if spec.location.startswith("-"):
+        raise RepoError(RepoStatus.INVALID_LINE, f"refusing a location that looks like an option: {spec.location}")
+    workdir.mkdir(parents=True, exist_ok=True)
+    dest = workdir / clone_dir_name(spec.key)
+    if dest.is_dir():
+        existing = _Git(git_dir=str(dest), cwd=str(dest), timeout=timeout)
+        if _head(existing) is not None:
+            if fetch:
+                _fetch(existing, spec.location)
+            return dest
+        shutil.rmtree(dest)  # empty or broken (an interrupted run): clone again
+    _clone(spec.location, dest, timeout=timeout)
+    return dest
+
+
+def _clone(location: str, dest: Path, *, timeout: float) -> None:
+    # Clone next to `dest` and rename, so an interrupted clone never looks finished.
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    try:
+        runner = _Git(git_dir=None, cwd=str(dest.parent), timeout=timeout)
+        try:
+            status, _, err = runner.call(
+                "clone", "--bare", "--single-branch", "--no-tags", "--no-recurse-submodules",
+                "--no-local", "--template=", "--quiet", "--", location, str(tmp),
+            )
+        except RepoError as exc:
+            raise _remote_failure(exc, action=f"clone {location}") from None
+        if status != 0:
+            raise _remote_failure(err, action=f"clone {location}")
+        try:
+            os.rename(tmp, dest)
+        except OSError:
+            if not dest.is_dir():  # else another worker finished the same clone first
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fetch(runner: _Git, location: str) -> None:
+    branch = runner.run("symbolic-ref", "-q", "HEAD").decode().strip()
+    try:
+        status, _, err = runner.call(
+            "fetch", "--no-tags", "--no-recurse-submodules", "--quiet",
+            location, f"+HEAD:{branch}",
+        )
+    except RepoError as exc:
+        raise _remote_failure(exc, action=f"fetch {location}") from None
+    if status != 0:
+        raise _remote_failure(err, action=f"fetch {location}")
+
+
+def _head(runner: _Git) -> str | None:
+    status, out, _ = runner.call("rev-parse", "--verify", "-q", "HEAD^{commit}")
+    return out.decode().strip() if status == 0 else None
+
+
+# --- git snapshots -------------------------------------------------------
+
+
+class _GitSnapshot(Snapshot):
+    def __init__(self, key: str, runner: _Git, commit: str) -> None:
+        self.key = key
+        self.commit = commit
+        self._git = runner
+        self._batch: git.Git.AutoInterrupt | None = None
+        self._closed = False
+
+    @classmethod
+    def open(cls, key: str, *, git_dir: str, timeout: float) -> _GitSnapshot:
+        cwd = git_dir if os.path.isdir(git_dir) else os.path.dirname(git_dir)
+        runner = _Git(git_dir=git_dir, cwd=cwd, timeout=timeout)
+        status, _, err = runner.call("rev-parse", "--git-dir")
+        if status != 0:
+            raise RepoError(RepoStatus.FAILED, _summary(err) or f"not a git repository: {git_dir}")
+        commit = _head(runner)
+        if commit is None:
+            raise RepoError(RepoStatus.EMPTY, f"no commit on HEAD in {git_dir}")
+        return cls(key, runner, commit)
+
+    def files(self) -> Iterator[SourceFile]:
+        assert self.commit is not None
+        return self.files_at(self.commit)
+
+    def files_at(self, commit: str) -> Iterator[SourceFile]:
+        listing = self._git.run("ls-tree", "-r", "-l", "-z", "--full-tree", self._resolve(commit))
+        return _parse_ls_tree(listing)
+
+    def commits(self, since: str | None = None) -> list[tuple[str, str]]:
+        args = ["log", "--first-parent", "--no-show-signature", "--reverse", "--format=%H %cI"]
+        if since is not None:
+            args.append(f"--since={since}")
+        out = self._git.run(*args, str(self.commit), "--")
+        return [tuple(line.split(" ", 1)) for line in out.decode().splitlines() if line]  # type: ignore[misc]
+
+    def read(self, f: SourceFile) -> bytes:
+        if self._closed:
+            raise RepoError(RepoStatus.FAILED, f"snapshot of {self.key} is closed")
+        if not _SHA.match(f.blob):
+            raise RepoError(RepoStatus.FAILED, f"not a blob id: {f.blob!r} ({f.path})")
+        if self._batch is None:
+            self._batch = self._git.spawn("cat-file", "--batch")
+        proc = self._batch.proc
+        try:
+            proc.stdin.write(f.blob.encode("ascii") + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline().split()
+            if len(header) != 3:  # `<id> missing`, or nothing if cat-file died
+                raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: blob {f.blob} missing")
+            size = int(header[2])
+            data = proc.stdout.read(size)
+            proc.stdout.read(1)  # the newline after the content
+        except (OSError, ValueError) as exc:
+            self._stop_batch()
+            raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: {exc}") from exc
+        if len(data) != size:
+            self._stop_batch()
+            raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: git cat-file stopped")
+        if header[1] != b"blob":
+            raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: {f.blob} is a {header[1].decode()}")
+        return data
+
+    def close(self) -> None:
+        self._closed = True
+        self._stop_batch()
+
+    def _stop_batch(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch is None or batch.proc is None:
+            return
+        proc = batch.proc
+        batch.proc = None  # AutoInterrupt would otherwise terminate it again when collected
+        try:
+            proc.stdin.close()  # cat-file exits at end of input
+            proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001 -- a stuck or broken process: kill it
+            proc.kill()
+            proc.wait()
+        finally:
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+
+    def _resolve(self, commit: str) -> str:
+        if commit.startswith("-") or not commit.strip():
+            raise RepoError(RepoStatus.FAILED, f"not a commit: {commit!r}")
+        status, out, _ = self._git.call("rev-parse", "--verify", "-q", f"{commit}^{{commit}}")
+        if status != 0:
+            raise RepoError(RepoStatus.FAILED, f"no such commit in {self.key}: {commit}")
+        return out.decode().strip()
+
+
+def _parse_ls_tree(listing: bytes) -> Iterator[SourceFile]:
+    """Regular files from `ls-tree -r -l -z`: `<mode> <type> <id> <size>\\t<path>`."""
+    for record in listing.split(b"\0"):
+        meta, _, raw_path = record.partition(b"\t")
+        fields = meta.split()
+        if len(fields) != 4 or fields[1] != b"blob" or fields[0] == b"120000":
+            continue  # empty record, submodule (type commit) or symlink
+        yield SourceFile(path=_decode_path(raw_path), blob=fields[2].decode("ascii"), size=int(fields[3]))
+
+
+def _decode_path(raw: bytes) -> str:
+    # Undecodable bytes become `\xNN`: readable, and safe to write anywhere.
+    return raw.decode("utf-8", "backslashreplace")
+
+
+# --- plain folders -------------------------------------------------------
+
+
+class _FolderSnapshot(Snapshot):
+    def __init__(self, key: str, root: str) -> None:
+        self.key = key
+        self.commit = None
+        self._root = root
+        self._paths: dict[str, tuple[bytes, ...]] = {}  # shown path -> real name parts
+
+    def files(self) -> Iterator[SourceFile]:
+        for parts, blob, size in _walk(self._root):
+            path = "/".join(_decode_path(part) for part in parts)
+            self._paths[path] = parts
+            yield SourceFile(path=path, blob=blob, size=size)
+
+    def read(self, f: SourceFile) -> bytes:
+        parts = self._paths.get(f.path) or tuple(os.fsencode(p) for p in f.path.split("/"))
+        if any(part in (b"", b".", b"..") for part in parts):
+            raise RepoError(RepoStatus.FAILED, f"not a path inside the folder: {f.path!r}")
+        try:
+            fd = _open_under(self._root, parts, directory=False)
+            with os.fdopen(fd, "rb") as stream:
+                if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                    raise RepoError(RepoStatus.FAILED, f"not a regular file: {f.path}")
+                return stream.read()
+        except OSError as exc:
+            raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: {exc.strerror or exc}") from exc
+
+    def commits(self, since: str | None = None) -> list[tuple[str, str]]:
+        return []
+
+    def files_at(self, commit: str) -> Iterator[SourceFile]:
+        raise RepoError(RepoStatus.FAILED, f"{self.key} is a plain folder: it has no commits")
+
+
+def _open_under(root: str, parts: Sequence[bytes], *, directory: bool) -> int:
+    """A descriptor for root/parts that follows no symlink below `root`."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    if not parts:
+        return fd
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        return os.open(parts[-1], _DIR_FLAGS if directory else _FILE_FLAGS, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def _walk(root: str) -> Iterator[tuple[tuple[bytes, ...], str, int]]:
+    """(name parts, git blob id, size) of every regular file, skipping symlinks,
+    special files and `.git` folders; unreadable entries are skipped."""
+    pending: list[tuple[bytes, ...]] = [()]
+    while pending:
+        parts = pending.pop()
+        try:
+            dir_fd = _open_under(root, parts, directory=True)
+        except OSError:
+            continue  # vanished, unreadable, or swapped for a symlink
+        try:
+            with os.scandir(dir_fd) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+            subdirs: list[tuple[bytes, ...]] = []
+            for entry in entries:
+                name = os.fsencode(entry.name)
+                try:
+                    if entry.is_symlink() or name == b".git":
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        subdirs.append((*parts, name))
+                    elif entry.is_file(follow_symlinks=False):
+                        blob, size = _hash_blob(name, dir_fd=dir_fd)
+                        yield (*parts, name), blob, size
+                except OSError:
+                    continue
+            pending.extend(reversed(subdirs))
+        finally:
+            os.close(dir_fd)
+
+
+def _hash_blob(name: bytes, *, dir_fd: int) -> tuple[str, int]:
+    """git's blob id of a file (equal to `git hash-object`), and its size."""
+    fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"not a regular file: {name!r}")
+        digest = hashlib.sha1(b"blob %d\0" % info.st_size)
+        remaining = info.st_size
+        while remaining > 0:
+            chunk = stream.read(min(_CHUNK, remaining))
+            if not chunk:
+                break
+            digest.update(chunk)
+            remaining -= len(chunk)
+        return digest.hexdigest(), info.st_size

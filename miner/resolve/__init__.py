@@ -1,0 +1,24 @@
+"""Resolution: one repository's facts, linked across files, to usage rows.
+
+Cheap and re-run every time from (cached) facts, so a change in one file
+re-resolves everything that depends on it without re-parsing the rest.
+"""
+from __future__ import annotations
+
+from miner.patterns import Registry
+from miner.records import FileFacts, Usage
+from miner.resolve.repo import RepoView
+from miner.resolve.standalone import standalone_usages
+from miner.resolve.usages import RepoContext, UsageBuilder, find_hits, vendored_roots
+
+
+def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commit: str | None) -> list[Usage]:
+    """Every usage of a known loading API in the repository, in a stable order."""
+    view = RepoView(files)
+    ctx = RepoContext(repo=repo, commit=commit, vendored_roots=vendored_roots(files, registry))
+    builder = UsageBuilder(view, registry, ctx)
+    rows: list[Usage] = []
+    for hit in find_hits(view, registry):
+        rows.extend(builder.usages(hit))
+    rows.extend(standalone_usages(view, registry, ctx, linked=rows))
+    return sorted(set(rows), key=lambda u: (u.path, u.line, u.api, u.model_id or "", u.resolution))

@@ -1,0 +1,737 @@
+"""Static evaluation of an expression to the strings it can take.
+
+The resolver asks: at this call site, which values can this argument have?
+An expression is parsed with `ast` (only the few that matter are parsed) and
+followed through names, parameters, in-repo callers, CLI option defaults,
+dataclass fields, environment defaults, dicts, loops, f-strings and config files.
+The answer is a list of `Candidate`s, each saying how it was found. Nothing is
+guessed: what cannot be followed gives no candidate.
+"""
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+import string
+from dataclasses import dataclass, replace
+
+from miner.records import Binding, BindKind, Resolution, Scope, ScopeKind
+from miner.resolve.repo import FileView, RepoView, argparse_dest, is_config_load
+
+MAX_DEPTH = 16
+MAX_CANDIDATES = 64
+
+
+class _Local:
+    """The value of an expression that builds a filesystem path."""
+
+    def __repr__(self) -> str:
+        return "LOCAL"
+
+
+LOCAL_VALUE = _Local()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    value: object  # str, bool, int, float, None, or LOCAL_VALUE
+    kind: Resolution
+    origin: tuple[str, int] | None = None  # (path, line) of a shell or config file
+    carrier: str | None = None  # what carried it there (`shell:--model`, `config:model.name`)
+    expression: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    view: FileView
+    scope: int
+    depth: int = 0
+    seen: frozenset = frozenset()
+
+    def deeper(self, key: object = None, *, view: FileView | None = None, scope: int | None = None) -> "Ctx":
+        return Ctx(
+            view or self.view,
+            self.scope if scope is None else scope,
+            self.depth + 1,
+            self.seen | {key} if key is not None else self.seen,
+        )
+
+
+_WEAK = (Resolution.LITERAL, Resolution.CONSTANT)
+_PATH_CALLS = re.compile(r"^(os\.path\.\w+|path\.\w+|Path|pathlib\.Path|PurePath|\w+\.joinpath|os\.getcwd|"
+                         r"tempfile\.\w+|\w+\.resolve|\w+\.absolute|glob\.glob|expanduser|abspath|join)$")
+_ENV_GETTERS = ("os.getenv", "os.environ.get", "getenv", "environ.get", "os.environ.setdefault")
+_PASS_THROUGH = frozenset({"str", "strip", "lower", "upper", "rstrip", "lstrip", "replace"})
+
+
+def wrap(cands: list[Candidate], kind: Resolution) -> list[Candidate]:
+    """Resolution through a name keeps the more telling inner kind."""
+    return [replace(c, kind=kind) if c.kind in _WEAK else c for c in cands]
+
+
+def parse_expr(text: str) -> ast.expr | None:
+    try:
+        return ast.parse(f"(\n{text}\n)", mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+class Evaluator:
+    def __init__(self, repo: RepoView):
+        self.repo = repo
+
+    def values(self, text: str, view: FileView, scope: int) -> list[Candidate]:
+        node = parse_expr(text)
+        if node is None:
+            return []
+        return self.eval(node, Ctx(view, scope))[:MAX_CANDIDATES]
+
+    def eval(self, node: ast.expr, ctx: Ctx) -> list[Candidate]:
+        if ctx.depth > MAX_DEPTH:
+            return []
+        try:
+            method = getattr(self, f"_eval_{type(node).__name__}", None)
+            return _dedupe(method(node, ctx)) if method else []
+        except RecursionError:
+            return []
+
+    # -- literals and operators -------------------------------------------
+
+    def _eval_Constant(self, node: ast.Constant, ctx: Ctx) -> list[Candidate]:
+        return [Candidate(node.value, Resolution.LITERAL)]
+
+    def _eval_JoinedStr(self, node: ast.JoinedStr, ctx: Ctx) -> list[Candidate]:
+        parts: list[list[str]] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                parts.append([str(part.value)])
+            elif isinstance(part, ast.FormattedValue):
+                vals = [c.value for c in self.eval(part.value, ctx.deeper()) if isinstance(c.value, (str, int, float))]
+                if not vals:
+                    return self._local_if_path(node, ctx)
+                parts.append([str(v) for v in vals])
+        return _product(parts, Resolution.FSTRING)
+
+    def _eval_BinOp(self, node: ast.BinOp, ctx: Ctx) -> list[Candidate]:
+        left = self.eval(node.left, ctx.deeper())
+        if any(c.value is LOCAL_VALUE for c in left) and isinstance(node.op, ast.Div):
+            return [Candidate(LOCAL_VALUE, Resolution.LOCAL_PATH)]
+        right = self.eval(node.right, ctx.deeper())
+        if isinstance(node.op, ast.Add):
+            pairs = [(a.value, b.value) for a in left for b in right]
+            return [Candidate(a + b, Resolution.CONCAT) for a, b in pairs[:MAX_CANDIDATES]
+                    if isinstance(a, str) and isinstance(b, str)]
+        if isinstance(node.op, ast.Mod) and left:
+            return self._percent(node, left, ctx)
+        return []
+
+    def _percent(self, node: ast.BinOp, left: list[Candidate], ctx: Ctx) -> list[Candidate]:
+        items = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+        columns = [[c.value for c in self.eval(e, ctx.deeper()) if isinstance(c.value, (str, int))] for e in items]
+        out = []
+        for fmt in (c.value for c in left if isinstance(c.value, str)):
+            for combo in itertools.islice(itertools.product(*columns), MAX_CANDIDATES):
+                try:
+                    out.append(Candidate(fmt % tuple(combo), Resolution.CONCAT))
+                except (TypeError, ValueError, KeyError):
+                    continue
+        return out
+
+    def _eval_BoolOp(self, node: ast.BoolOp, ctx: Ctx) -> list[Candidate]:
+        if not isinstance(node.op, ast.Or):
+            return self.eval(node.values[-1], ctx.deeper())
+        out: list[Candidate] = []
+        for value in node.values:
+            out.extend(c for c in self.eval(value, ctx.deeper()) if c.value not in (None, "", False))
+        return _conditional(out)
+
+    def _eval_IfExp(self, node: ast.IfExp, ctx: Ctx) -> list[Candidate]:
+        return _conditional(self.eval(node.body, ctx.deeper()) + self.eval(node.orelse, ctx.deeper()))
+
+    # -- names ---------------------------------------------------------------
+
+    def _eval_Name(self, node: ast.Name, ctx: Ctx) -> list[Candidate]:
+        return self.lookup(node.id, ctx)
+
+    def lookup(self, name: str, ctx: Ctx) -> list[Candidate]:
+        """Every value `name` can have in `ctx.scope`, innermost scope first."""
+        view = ctx.view
+        for scope_id in view.chain(ctx.scope):
+            key = (view.path, scope_id, name)
+            if key in ctx.seen:
+                return []
+            sub = ctx.deeper(key, scope=scope_id)
+            scope = view.scopes[scope_id]
+            found: list[Candidate] = []
+            if scope.kind == ScopeKind.FUNCTION:
+                found += self._param(scope, name, sub)
+            bindings = view.bindings.get((scope_id, name), [])
+            found += self._bindings(bindings, name, sub)
+            imp = view.imports.get((scope_id, name))
+            if imp is not None:
+                found += self._imported(imp.target, sub)
+            if found or bindings or imp is not None or _is_param(scope, name):
+                return found
+        return []
+
+    def _bindings(self, bindings: list[Binding], name: str, ctx: Ctx) -> list[Candidate]:
+        out: list[Candidate] = []
+        for b in bindings:
+            value = parse_expr(b.value)
+            if value is None:
+                continue
+            target = parse_expr(b.target)
+            if b.kind == BindKind.FOR:
+                out += wrap(self._unpack(target, name, self.iterate(value, ctx)), Resolution.LOOP)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                out += wrap(self._unpack(target, name, [self._elements(value, ctx)]), Resolution.CONSTANT)
+            else:
+                out += self._bound_value(value, ctx)
+        return out
+
+    def _bound_value(self, value: ast.expr, ctx: Ctx) -> list[Candidate]:
+        """A name bound to `parser.parse_args()`-like results is a namespace, not a
+        value; anything else is followed as a constant."""
+        return wrap(self.eval(value, ctx), Resolution.CONSTANT)
+
+    def _unpack(self, target: ast.expr | None, name: str, rows: list[list[list[Candidate]]]) -> list[Candidate]:
+        """From tuples of candidates, the ones in `name`'s position of `target`."""
+        if isinstance(target, ast.Name):
+            return [c for row in rows for cell in row for c in cell] if target.id == name else []
+        if not isinstance(target, (ast.Tuple, ast.List)):
+            return []
+        names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
+        if name not in names:
+            return []
+        pos = names.index(name)
+        out: list[Candidate] = []
+        for row in rows:
+            if len(row) == len(names):
+                out += row[pos]
+        return out
+
+    def iterate(self, node: ast.expr, ctx: Ctx) -> list[list[list[Candidate]]]:
+        """The items a `for` loop takes from `node`: each item as a row of cells
+        (one cell for a plain value, one per element for a tuple item)."""
+        for container, cctx in self.containers(node, ctx):
+            if isinstance(container, (ast.List, ast.Tuple, ast.Set)):
+                return [self._elements(e, cctx) for e in container.elts]
+            if isinstance(container, ast.Dict):
+                return [[self.eval(k, cctx.deeper())] for k in container.keys if k is not None]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in ("values", "keys", "items"):
+                for container, cctx in self.containers(node.func.value, ctx):
+                    if isinstance(container, ast.Dict):
+                        return self._dict_items(container, node.func.attr, cctx)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("enumerate", "sorted", "list", "tuple", "set", "reversed") and node.args:
+            rows = self.iterate(node.args[0], ctx)
+            if node.func.id == "enumerate":
+                return [[[Candidate(i, Resolution.LITERAL)], [c for cell in row for c in cell]] for i, row in enumerate(rows)]
+            return rows
+        return []
+
+    def _dict_items(self, d: ast.Dict, which: str, ctx: Ctx) -> list[list[list[Candidate]]]:
+        rows = []
+        for k, v in zip(d.keys, d.values):
+            if k is None:
+                continue
+            keys, vals = self.eval(k, ctx.deeper()), self.eval(v, ctx.deeper())
+            rows.append([keys] if which == "keys" else [vals] if which == "values" else [keys, vals])
+        return rows
+
+    def _elements(self, node: ast.expr, ctx: Ctx) -> list[list[Candidate]]:
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return [self.eval(e, ctx.deeper()) for e in node.elts]
+        return [self.eval(node, ctx.deeper())]
+
+    def containers(self, node: ast.expr, ctx: Ctx) -> list[tuple[ast.expr, Ctx]]:
+        """The literal list/tuple/dict expressions `node` can stand for."""
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            return [(node, ctx)]
+        if ctx.depth > MAX_DEPTH:
+            return []
+        if isinstance(node, ast.Name):
+            return self._name_containers(node.id, ctx)
+        if isinstance(node, ast.Attribute):
+            return [(n, c) for n, c in self._attribute_bindings(node, ctx, raw=True)]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.containers(node.left, ctx.deeper()), self.containers(node.right, ctx.deeper())
+            if left and right and isinstance(left[0][0], (ast.List, ast.Tuple)) and isinstance(right[0][0], (ast.List, ast.Tuple)):
+                return [(ast.List(elts=[*left[0][0].elts, *right[0][0].elts], ctx=ast.Load()), left[0][1])]
+        return []
+
+    def _name_containers(self, name: str, ctx: Ctx) -> list[tuple[ast.expr, Ctx]]:
+        view = ctx.view
+        for scope_id in view.chain(ctx.scope):
+            key = ("containers", view.path, scope_id, name)
+            if key in ctx.seen:
+                return []
+            sub = ctx.deeper(key, scope=scope_id)
+            bindings = view.bindings.get((scope_id, name), [])
+            out = []
+            for b in bindings:
+                value = parse_expr(b.value)
+                if value is not None and b.kind == BindKind.ASSIGN and isinstance(parse_expr(b.target), ast.Name):
+                    out += self.containers(value, sub)
+            imp = view.imports.get((scope_id, name))
+            if imp is not None:
+                target = self._module_attr(imp.target, view)
+                if target is not None:
+                    other, attr = target
+                    out += self._name_containers(attr, Ctx(other, 0, sub.depth + 1, sub.seen))
+            if bindings or imp is not None:
+                return out
+        return []
+
+    def _param(self, scope: Scope, name: str, ctx: Ctx) -> list[Candidate]:
+        param = next((p for p in scope.params if p.name == name), None)
+        if param is None:
+            return []
+        out: list[Candidate] = []
+        if param.default is not None:
+            default = parse_expr(param.default)
+            if default is not None:
+                cli = self._cli_param_default(default, ctx)
+                out += cli if cli is not None else wrap(self.eval(default, ctx), Resolution.DEFAULT_PARAM)
+        out += self._click_default(scope, name, ctx)
+        out += self._callers(scope, name, ctx)
+        return [c for c in out if c.value is not None]
+
+    def _cli_param_default(self, node: ast.expr, ctx: Ctx) -> list[Candidate] | None:
+        """typer's `name: str = typer.Option("x")` and the like."""
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)):
+            attr = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+            if attr in ("Option", "Argument"):
+                value = _call_arg(node, 0, "default")
+                return wrap(self.eval(value, ctx.deeper()), Resolution.ARGPARSE_DEFAULT) if value is not None else []
+        return None
+
+    def _click_default(self, scope: Scope, name: str, ctx: Ctx) -> list[Candidate]:
+        out: list[Candidate] = []
+        for deco in scope.decorators:
+            node = parse_expr(deco)
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("option", "argument")):
+                continue
+            opts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            names = {o.lstrip("-").replace("-", "_") for o in opts if "/" not in o}
+            default = _call_arg(node, None, "default")
+            if name in names and default is not None:
+                out += wrap(self.eval(default, ctx.deeper()), Resolution.ARGPARSE_DEFAULT)
+        return out
+
+    def _callers(self, scope: Scope, name: str, ctx: Ctx) -> list[Candidate]:
+        """Arguments that in-repo calls pass for parameter `name` of `scope`."""
+        view = ctx.view
+        params = [p.name for p in scope.params]
+        owner = view.scopes[scope.parent] if scope.parent is not None else None
+        is_method = owner is not None and owner.kind == ScopeKind.CLASS
+        callee_names = {owner.name} if is_method and scope.name == "__init__" else {scope.name}
+        if is_method and params and params[0] in ("self", "cls"):
+            params = params[1:]
+        index = params.index(name) if name in params else None
+        out: list[Candidate] = []
+        for callee in callee_names:
+            for caller_view, call in self.repo.callers.get(callee, ()):
+                if call.line == scope.line and caller_view is view:
+                    continue
+                value = None
+                positional = [a for a in call.args if a.keyword is None and not a.star]
+                keyword = next((a for a in call.args if a.keyword == name), None)
+                if keyword is not None:
+                    value = keyword.value
+                elif index is not None and index < len(positional) and not any(a.star for a in call.args[: index + 1]):
+                    value = positional[index].value
+                if value is None:
+                    continue
+                key = ("caller", caller_view.path, call.line, name)
+                if key in ctx.seen:
+                    continue
+                node = parse_expr(value)
+                if node is not None:
+                    sub = Ctx(caller_view, call.scope, ctx.depth + 1, ctx.seen | {key})
+                    out += wrap(self.eval(node, sub), Resolution.CALL_ARG)
+        return out
+
+    def _imported(self, target: str, ctx: Ctx) -> list[Candidate]:
+        """The value of an imported name: a constant of another module of the repo."""
+        found = self._module_attr(target, ctx.view)
+        if found is None:
+            return []
+        other, attr = found
+        key = ("import", other.path, attr)
+        if key in ctx.seen:
+            return []
+        sub = Ctx(other, 0, ctx.depth + 1, ctx.seen | {key})
+        return wrap(self.lookup(attr, sub), Resolution.CONSTANT)
+
+    def _module_attr(self, target: str, view: FileView) -> tuple[FileView, str] | None:
+        """`pkg.settings.BASE` -> (the view of pkg/settings.py, "BASE")."""
+        module, _, attr = target.rpartition(".")
+        if not attr:
+            return None
+        if module.endswith(".") or not module:
+            module = module or "."
+        other = self.repo.module(module, importer=view.path)
+        return (other, attr) if other is not None else None
+
+    # -- attributes, subscripts, calls ---------------------------------------
+
+    def _eval_Attribute(self, node: ast.Attribute, ctx: Ctx) -> list[Candidate]:
+        direct = self._attribute_bindings(node, ctx)
+        if direct:
+            return direct
+        config = self._config_lookup(node, ctx)
+        if config:
+            return config
+        return self._cli_attribute(node, ctx)
+
+    def _attribute_bindings(self, node: ast.Attribute, ctx: Ctx, *, raw: bool = False):
+        """`self.x`, `module.CONST`, `Class.CONST`, `obj.attr` assigned in scope."""
+        dotted = _dotted(node)
+        if dotted is None:
+            return []
+        view = ctx.view
+        out: list = []
+        head, _, rest = dotted.partition(".")
+        if head in ("self", "cls"):
+            cls = view.enclosing_class(ctx.scope)
+            if cls is not None:
+                for method in [cls, *view.methods_of(cls)]:
+                    for b in view.bindings.get((method.id, dotted), []) + (
+                        view.bindings.get((cls.id, rest), []) if method is cls else []):
+                        out += self._binding_result(b, ctx.deeper(("attr", view.path, method.id, dotted), scope=method.id), raw)
+            return out
+        for scope_id in view.chain(ctx.scope):
+            for b in view.bindings.get((scope_id, dotted), []):
+                out += self._binding_result(b, ctx.deeper(("attr", view.path, scope_id, dotted), scope=scope_id), raw)
+        if out:
+            return out
+        qualified = view.qualify(dotted, ctx.scope)
+        if qualified is not None:
+            found = self._module_attr(qualified, view)
+            if found is not None:
+                other, attr = found
+                key = ("import", other.path, attr)
+                if key not in ctx.seen:
+                    sub = Ctx(other, 0, ctx.depth + 1, ctx.seen | {key})
+                    return self._name_containers(attr, sub) if raw else wrap(self.lookup(attr, sub), Resolution.CONSTANT)
+        for cls in view.defs.get(head, ()):
+            if cls.kind == ScopeKind.CLASS and "." not in rest:
+                for b in view.bindings.get((cls.id, rest), []):
+                    out += self._binding_result(b, ctx.deeper(("cls", view.path, cls.id, rest), scope=cls.id), raw)
+        return out
+
+    def _binding_result(self, b: Binding, ctx: Ctx, raw: bool):
+        value = parse_expr(b.value)
+        if value is None or ctx.depth > MAX_DEPTH:
+            return []
+        if raw:
+            return self.containers(value, ctx)
+        return wrap(self.eval(value, ctx), Resolution.CONSTANT)
+
+    def _cli_attribute(self, node: ast.Attribute, ctx: Ctx) -> list[Candidate]:
+        """`args.model` from an argparse option, `FLAGS.model` from absl, or
+        `model_args.model_name_or_path` from a dataclass field, and the values
+        that the repository's shell scripts pass for it."""
+        attr = node.attr
+        out: list[Candidate] = []
+        for view, call in self.repo.cli_options.get(attr, ()):
+            out += self._option_default(view, call, ctx)
+        for view, call in self.repo.set_defaults:
+            for arg in call.args:
+                if arg.keyword == attr:
+                    out += wrap(self.values(arg.value, view, call.scope), Resolution.ARGPARSE_DEFAULT)
+        if not out:
+            for view, scope, b in self.repo.class_fields.get(attr, ()):
+                if any("dataclass" in d for d in scope.decorators) or _looks_like_args_class(scope):
+                    out += self._field_default(view, scope, b, ctx)
+        out += self._shell_values(attr, ctx)
+        return out
+
+    def _option_default(self, view: FileView, call, ctx: Ctx) -> list[Candidate]:
+        key = ("option", view.path, call.line)
+        if key in ctx.seen:
+            return []
+        sub = Ctx(view, call.scope, ctx.depth + 1, ctx.seen | {key})
+        is_absl = call.callee.rsplit(".", 1)[-1].startswith("DEFINE")
+        default = next((a.value for a in call.args if a.keyword == "default"), None)
+        if default is None and is_absl:
+            positional = [a for a in call.args if a.keyword is None]
+            default = positional[1].value if len(positional) > 1 else None
+        out = wrap(self.values(default, view, call.scope), Resolution.ARGPARSE_DEFAULT) if default else []
+        out = [c for c in out if c.value is not None]
+        choices = next((a.value for a in call.args if a.keyword in ("choices", "enum_values")), None)
+        if choices is None and is_absl and call.callee.endswith("DEFINE_enum"):
+            positional = [a for a in call.args if a.keyword is None]
+            choices = positional[2].value if len(positional) > 2 else None
+        if not out and choices:
+            node = parse_expr(choices)
+            if node is not None:
+                for row in self.iterate(node, sub):
+                    out += wrap([c for cell in row for c in cell], Resolution.ARGPARSE_DEFAULT)
+        return out
+
+    def _field_default(self, view: FileView, scope: Scope, b: Binding, ctx: Ctx) -> list[Candidate]:
+        node = parse_expr(b.value)
+        if node is None:
+            return []
+        if isinstance(node, ast.Call) and _callee_name(node) in ("field", "dataclasses.field"):
+            node = _call_arg(node, None, "default")
+            if node is None:
+                return []
+        key = ("field", view.path, b.line)
+        if key in ctx.seen:
+            return []
+        sub = Ctx(view, scope.id, ctx.depth + 1, ctx.seen | {key})
+        return [c for c in wrap(self.eval(node, sub), Resolution.DATACLASS_DEFAULT) if c.value is not None]
+
+    def _shell_values(self, option: str, ctx: Ctx) -> list[Candidate]:
+        out = []
+        for path, arg in self.repo.shell_args_for(ctx.view.path, option):
+            for value in arg.values:
+                out.append(Candidate(value, Resolution.SHELL_ARG, origin=(path, arg.line),
+                                     carrier=f"shell:{arg.option}", expression=arg.expression))
+        return out
+
+    def _eval_Subscript(self, node: ast.Subscript, ctx: Ctx) -> list[Candidate]:
+        key_node = node.slice
+        config = self._config_lookup(node, ctx)
+        if config:
+            return config
+        out: list[Candidate] = []
+        keys = self.eval(key_node, ctx.deeper()) if not isinstance(key_node, ast.Slice) else []
+        narrowed = self._choices(key_node, ctx)
+        for container, cctx in self.containers(node.value, ctx.deeper()):
+            out += self._index(container, keys, narrowed, cctx)
+        return out
+
+    def _index(self, container: ast.expr, keys: list[Candidate], narrowed: list[object] | None, ctx: Ctx) -> list[Candidate]:
+        known = [k.value for k in keys if isinstance(k.value, (str, int))]
+        entries: list[tuple[object, ast.expr]] = []
+        if isinstance(container, ast.Dict):
+            for k, v in zip(container.keys, container.values):
+                if isinstance(k, ast.Constant):
+                    entries.append((k.value, v))
+        elif isinstance(container, (ast.List, ast.Tuple)):
+            entries = list(enumerate(container.elts))
+        picked = [v for k, v in entries if k in known] if known else [
+            v for k, v in entries if narrowed is None or k in narrowed]
+        out: list[Candidate] = []
+        for v in picked:
+            out += self.eval(v, ctx.deeper())
+        return [replace(c, kind=Resolution.DICT_LOOKUP) if c.kind in _WEAK else c for c in out]
+
+    def _choices(self, key: ast.expr, ctx: Ctx) -> list[object] | None:
+        """The argparse `choices=` of `args.x` used as a key, if any."""
+        if not isinstance(key, ast.Attribute):
+            return None
+        for view, call in self.repo.cli_options.get(key.attr, ()):
+            choices = next((a.value for a in call.args if a.keyword == "choices"), None)
+            node = parse_expr(choices) if choices else None
+            if node is not None:
+                rows = self.iterate(node, Ctx(view, call.scope, ctx.depth + 1, ctx.seen))
+                return [c.value for row in rows for cell in row for c in cell]
+        return None
+
+    def _eval_Call(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
+        name = _callee_name(node)
+        if name is None:
+            return []
+        qualified = ctx.view.qualify(name, ctx.scope) or name
+        last = name.rsplit(".", 1)[-1]
+        if qualified in _ENV_GETTERS or name in _ENV_GETTERS:
+            default = _call_arg(node, 1, "default")
+            return [replace(c, kind=Resolution.ENV_DEFAULT) for c in self.eval(default, ctx.deeper())
+                    if c.value is not None] if default is not None else []
+        if last == "get" and isinstance(node.func, ast.Attribute):
+            return self._dict_get(node, ctx)
+        if last == "format" and isinstance(node.func, ast.Attribute):
+            return self._format(node, ctx)
+        if last == "join" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Constant):
+            return self._join(node, ctx)
+        if last in _PASS_THROUGH:
+            return self._pass_through(node, last, ctx)
+        if _PATH_CALLS.match(name) or _PATH_CALLS.match(qualified):
+            return [Candidate(LOCAL_VALUE, Resolution.LOCAL_PATH)]
+        return []
+
+    def _dict_get(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
+        key = _call_arg(node, 0, "key")
+        default = _call_arg(node, 1, "default")
+        out = self._config_lookup(node, ctx)
+        if not out and key is not None:
+            keys = self.eval(key, ctx.deeper())
+            for container, cctx in self.containers(node.func.value, ctx.deeper()):
+                out += self._index(container, keys, None, cctx)
+        if default is not None:
+            out += [replace(c, kind=Resolution.DICT_LOOKUP) if c.kind in _WEAK else c
+                    for c in self.eval(default, ctx.deeper()) if c.value is not None]
+        return out
+
+    def _format(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
+        fmts = [c.value for c in self.eval(node.func.value, ctx.deeper()) if isinstance(c.value, str)]
+        positional = [[c.value for c in self.eval(a, ctx.deeper()) if isinstance(c.value, (str, int))] for a in node.args]
+        named = {k.arg: [c.value for c in self.eval(k.value, ctx.deeper()) if isinstance(c.value, (str, int))]
+                 for k in node.keywords if k.arg}
+        out: list[Candidate] = []
+        for fmt in fmts:
+            if not _simple_format(fmt):
+                continue
+            names = list(named)
+            for combo in itertools.islice(itertools.product(*positional, *named.values()), MAX_CANDIDATES):
+                args, kwargs = combo[: len(positional)], dict(zip(names, combo[len(positional):]))
+                try:
+                    out.append(Candidate(fmt.format(*args, **kwargs), Resolution.CONCAT))
+                except (IndexError, KeyError, ValueError):
+                    continue
+        return out
+
+    def _join(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
+        sep = node.func.value.value
+        if not isinstance(sep, str) or not node.args:
+            return []
+        for container, cctx in self.containers(node.args[0], ctx.deeper()):
+            if isinstance(container, (ast.List, ast.Tuple)):
+                cols = [[c.value for c in self.eval(e, cctx.deeper()) if isinstance(c.value, str)] for e in container.elts]
+                return [Candidate(sep.join(combo), Resolution.CONCAT)
+                        for combo in itertools.islice(itertools.product(*cols), MAX_CANDIDATES)]
+        return []
+
+    def _pass_through(self, node: ast.Call, method: str, ctx: Ctx) -> list[Candidate]:
+        if method == "str" and isinstance(node.func, ast.Name) and node.args:
+            return self.eval(node.args[0], ctx.deeper())
+        if not isinstance(node.func, ast.Attribute):
+            return []
+        out = []
+        args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        for c in self.eval(node.func.value, ctx.deeper()):
+            if isinstance(c.value, str):
+                try:
+                    out.append(replace(c, value=getattr(c.value, method)(*args)))
+                except (TypeError, ValueError):
+                    continue
+        return out
+
+    def _local_if_path(self, node: ast.expr, ctx: Ctx) -> list[Candidate]:
+        """An f-string that cannot be evaluated but plainly builds a path."""
+        first = node.values[0] if isinstance(node, ast.JoinedStr) and node.values else None
+        if isinstance(first, ast.Constant) and str(first.value).startswith(("/", "./", "../", "~")):
+            return [Candidate(LOCAL_VALUE, Resolution.LOCAL_PATH)]
+        return []
+
+    # -- config files ------------------------------------------------------
+
+    def _config_lookup(self, node: ast.expr, ctx: Ctx) -> list[Candidate]:
+        """`cfg["model"]["name"]`, `cfg.model.name` or `cfg.get("model")` where
+        `cfg` was loaded from a YAML/JSON/TOML file of the repository."""
+        keys: list[str] = []
+        cur: ast.expr = node
+        if isinstance(cur, ast.Call) and isinstance(cur.func, ast.Attribute) and cur.func.attr == "get":
+            key = _call_arg(cur, 0, "key")
+            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                return []
+            keys.append(key.value)
+            cur = cur.func.value
+        while isinstance(cur, (ast.Subscript, ast.Attribute)):
+            if isinstance(cur, ast.Subscript):
+                if not (isinstance(cur.slice, ast.Constant) and isinstance(cur.slice.value, (str, int))):
+                    return []
+                keys.append(str(cur.slice.value))
+            else:
+                keys.append(cur.attr)
+            cur = cur.value
+        if not keys or not isinstance(cur, (ast.Name, ast.Attribute)):
+            return []
+        source = self._config_source(cur, ctx)
+        if source is None:
+            return []
+        return self._config_values(".".join(reversed(keys)), source)
+
+    def _config_source(self, root: ast.expr, ctx: Ctx) -> str | None:
+        """The text of the expression that loaded the config `root` stands for
+        ('' when it is a config but its file is unknown), or None."""
+        dotted = _dotted(root)
+        if dotted is None:
+            return None
+        view = ctx.view
+        for scope_id in view.chain(ctx.scope):
+            for b in view.bindings.get((scope_id, dotted), []):
+                if is_config_load(b.value):
+                    return b.value
+            scope = view.scopes[scope_id]
+            if scope.kind == ScopeKind.FUNCTION and scope.params and scope.params[0].name == dotted:
+                if any("hydra" in d for d in scope.decorators):
+                    return " ".join(scope.decorators)
+        return None
+
+    def _config_values(self, key_path: str, source: str) -> list[Candidate]:
+        named = [p for p in self.repo.config_paths if p.rsplit("/", 1)[-1].rsplit(".", 1)[0] in source]
+        out = []
+        for path, value in self.repo.config_values:
+            if named and path not in named:
+                continue
+            if value.key == key_path or value.key.endswith("." + key_path):
+                out.append(Candidate(value.value, Resolution.CONFIG_FILE, origin=(path, value.line),
+                                     carrier=f"config:{value.key}", expression=f"{value.key}: {value.value}"))
+        return out
+
+
+def _is_param(scope: Scope, name: str) -> bool:
+    return scope.kind == ScopeKind.FUNCTION and any(p.name == name for p in scope.params)
+
+
+def _looks_like_args_class(scope: Scope) -> bool:
+    return bool(re.search(r"(Arguments|Args|Config|Options|Params)$", scope.name))
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _callee_name(node: ast.Call) -> str | None:
+    return _dotted(node.func)
+
+
+def _call_arg(node: ast.Call, position: int | None, keyword: str) -> ast.expr | None:
+    for k in node.keywords:
+        if k.arg == keyword:
+            return k.value
+    if position is not None and position < len(node.args) and not any(isinstance(a, ast.Starred) for a in node.args[: position + 1]):
+        return node.args[position]
+    return None
+
+
+def _simple_format(fmt: str) -> bool:
+    """Only `{}`, `{0}` and `{name}` fields: no attribute or index access."""
+    try:
+        return all(f is None or re.fullmatch(r"\w*", f) for _, f, _, _ in string.Formatter().parse(fmt))
+    except ValueError:
+        return False
+
+
+def _product(parts: list[list[str]], kind: Resolution) -> list[Candidate]:
+    return [Candidate("".join(combo), kind) for combo in itertools.islice(itertools.product(*parts), MAX_CANDIDATES)]
+
+
+def _conditional(cands: list[Candidate]) -> list[Candidate]:
+    return [replace(c, kind=Resolution.CONDITIONAL) if c.kind in _WEAK else c for c in cands]
+
+
+def _dedupe(cands: list[Candidate]) -> list[Candidate]:
+    seen = set()
+    out = []
+    for c in cands:
+        key = (repr(c.value), c.kind, c.origin)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+        if len(out) >= MAX_CANDIDATES:
+            break
+    return out

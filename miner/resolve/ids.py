@@ -1,0 +1,125 @@
+"""Telling a hub id from a local path, a URL, a file name or a word.
+
+One function per id form of the pattern schema (`hf`, `name`, `url`,
+`torch_hub`); each answers with an `IdVerdict`: the id as it goes into
+`model_id`, or that the string names something local, or neither.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class IdKind(str, Enum):
+    HUB = "hub"
+    LOCAL = "local"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class IdVerdict:
+    kind: IdKind
+    model_id: str | None = None
+    hub: str | None = None  # when a prefix names another hub
+    revision: str | None = None
+
+
+LOCAL = IdVerdict(IdKind.LOCAL)
+INVALID = IdVerdict(IdKind.INVALID)
+
+_HF_PART = re.compile(r"^[A-Za-z0-9](?:[\w.-]{0,94}[A-Za-z0-9_])?$")
+_FILE_SUFFIX = re.compile(
+    r"\.(bin|pt|pth|ckpt|safetensors|json|h5|hdf5|onnx|pkl|pickle|gguf|ggml|txt|yaml|yml|model|msgpack|"
+    r"npz|npy|tar|gz|zip|tflite|pb|engine|mlmodel|joblib|csv|py|cfg|ini)$",
+    re.IGNORECASE,
+)
+# First path segments that name a working folder, not a hub user.
+_LOCAL_DIRS = frozenset(
+    """output outputs out ckpt ckpts checkpoint checkpoints model models saved saved_models save saves
+    data dataset datasets tmp temp runs run results result weights pretrained pretrained_models cache
+    logs log exp exps experiments local trained trained_models artifacts assets resources src lib
+    model_dir output_dir save_dir workspace work files path your_model my_model best_model""".split()
+)
+_CHECKPOINT = re.compile(r"(^|[-_/])(checkpoint|ckpt|epoch|step)[-_]?\d+$", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"[<>{}$%*\s\\]|^\.|\.\.|--|//")
+
+
+def _path_like(value: str) -> bool:
+    return value.startswith(("/", "./", "../", "~", ".\\")) or "\\" in value or bool(re.match(r"^[A-Za-z]:[/\\]", value))
+
+
+def hf_id(value: str, *, legacy: dict[str, str], namespace: str | None = None) -> IdVerdict:
+    """A Hugging Face repository id (`owner/name`, or a legacy un-namespaced name)."""
+    value = value.strip()
+    if not value or _path_like(value):
+        return LOCAL if value else INVALID
+    if _PLACEHOLDER.search(value) or _FILE_SUFFIX.search(value) and value.count("/") != 1:
+        return LOCAL if "/" in value or _FILE_SUFFIX.search(value) else INVALID
+    parts = value.split("/")
+    if len(parts) > 2:
+        return LOCAL
+    if not all(_HF_PART.match(p) for p in parts):
+        return INVALID
+    if _CHECKPOINT.search(value) or _FILE_SUFFIX.search(value):
+        return LOCAL
+    if len(parts) == 2:
+        return LOCAL if parts[0].lower() in _LOCAL_DIRS else IdVerdict(IdKind.HUB, value)
+    if value in legacy or namespace is not None:
+        return IdVerdict(IdKind.HUB, value)
+    return _bare_name(value, legacy)
+
+
+# Model families whose original checkpoints were published without a namespace.
+_LEGACY_FAMILIES = re.compile(
+    r"^(bert|distilbert|roberta|distilroberta|gpt2|distilgpt2|openai-gpt|ctrl|t5|xlnet|xlm|albert|"
+    r"camembert|flaubert|transfo-xl|bart|mbart|longformer|electra|funnel|squeezebert|deberta|"
+    r"layoutlm)(?:$|[-_])",
+    re.IGNORECASE,
+)
+
+
+def _bare_name(value: str, legacy: dict[str, str]) -> IdVerdict:
+    """An un-namespaced name that is not in the legacy table: a hub id only when it
+    has the shape of a legacy checkpoint name; otherwise a local folder name."""
+    lowered = {k.lower() for k in legacy}
+    if value.lower() in lowered or _LEGACY_FAMILIES.match(value):
+        return IdVerdict(IdKind.HUB, value)
+    return LOCAL
+
+
+def plain_name(value: str) -> IdVerdict:
+    """A library's own model name (`en_core_web_sm`, `large-v3`, `yolov8n.pt`)."""
+    value = value.strip()
+    if not value:
+        return INVALID
+    if _path_like(value) or "/" in value.strip("/"):
+        return LOCAL
+    if _PLACEHOLDER.search(value) and not value.startswith("."):
+        return INVALID
+    return IdVerdict(IdKind.HUB, value)
+
+
+def url_or_handle(value: str) -> IdVerdict:
+    """A TF Hub / Kaggle URL or handle, kept as written."""
+    value = value.strip()
+    if re.match(r"^(https?|gs|hf|kaggle)://\S+$", value):
+        return IdVerdict(IdKind.HUB, value)
+    if _path_like(value) or value.startswith("file:"):
+        return LOCAL
+    if re.match(r"^[\w.-]+(/[\w.-]+){1,4}$", value) and not _FILE_SUFFIX.search(value):
+        return IdVerdict(IdKind.HUB, value)
+    return LOCAL if "/" in value else INVALID
+
+
+def torch_hub(repo: str, entry: str | None) -> IdVerdict:
+    """`owner/repo[:ref]` plus the entrypoint gives `owner/repo:entrypoint`."""
+    repo = repo.strip()
+    if _path_like(repo):
+        return LOCAL
+    match = re.match(r"^([\w.-]+/[\w.-]+)(?::([\w./-]+))?$", repo)
+    if not match:
+        return LOCAL if "/" in repo else INVALID
+    name, ref = match.group(1), match.group(2)
+    model_id = f"{name}:{entry}" if entry else name
+    return IdVerdict(IdKind.HUB, model_id, revision=ref)

@@ -1,0 +1,64 @@
+"""Which file of a repository a dotted module name refers to.
+
+A repository has no single import root: scripts are run from their own folder,
+from `src/`, or from the top. A file answers to every suffix of its dotted path
+(`src/pkg/settings.py` is `src.pkg.settings`, `pkg.settings` and `settings`);
+when several files answer to a name, the one closest to the importer wins.
+"""
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+
+from miner.records import FileFacts, FileKind
+
+
+def module_names(path: str) -> list[str]:
+    """Every dotted name under which `path` may be imported, longest first."""
+    stem = path[:-3] if path.endswith(".py") else path
+    parts = [p for p in stem.split("/") if p]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+class ModuleIndex:
+    def __init__(self, files: list[FileFacts]):
+        self._by_name: dict[str, list[FileFacts]] = defaultdict(list)
+        for facts in files:
+            if facts.kind in (FileKind.PYTHON, FileKind.NOTEBOOK) and facts.path.endswith(".py"):
+                for name in module_names(facts.path):
+                    self._by_name[name].append(facts)
+
+    def find(self, module: str, *, importer: str) -> FileFacts | None:
+        """The file that `importer` reaches with `import module` (absolute or
+        relative, with leading dots), or None when it is not in the repository."""
+        if module.startswith("."):
+            return self._relative(module, importer)
+        candidates = self._by_name.get(module)
+        if not candidates:
+            return None
+        here = posixpath.dirname(importer)
+        return max(candidates, key=lambda f: (_shared_prefix(here, posixpath.dirname(f.path)), -len(f.path)))
+
+    def _relative(self, module: str, importer: str) -> FileFacts | None:
+        level = len(module) - len(module.lstrip("."))
+        base = posixpath.dirname(importer)
+        for _ in range(level - 1):
+            base = posixpath.dirname(base)
+        rest = module[level:].replace(".", "/")
+        target = posixpath.join(base, rest) if rest else base
+        for path in (f"{target}.py", f"{target}/__init__.py"):
+            for facts in self._by_name.get(module_names(path)[0] if module_names(path) else "", ()):
+                if facts.path == path:
+                    return facts
+        return None
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a.split("/"), b.split("/")):
+        if x != y:
+            break
+        n += 1
+    return n

@@ -1,0 +1,184 @@
+"""A repository's facts, indexed for resolution.
+
+`FileView` answers questions about one file (what a name is bound to in a
+scope, what an import alias stands for); `RepoView` joins the files: modules by
+name, in-repo callers of a function, CLI option definitions, dataclass fields,
+shell command lines and config values.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import defaultdict
+from functools import cached_property
+
+from miner.records import Binding, CallSite, ConfigValue, FileFacts, FileKind, Import, Scope, ScopeKind, ShellArg
+from miner.resolve.modules import ModuleIndex
+
+
+class FileView:
+    def __init__(self, facts: FileFacts):
+        self.facts = facts
+        self.path = facts.path
+        self.scopes: tuple[Scope, ...] = facts.scopes or (Scope(0, None, ScopeKind.MODULE, "", 1),)
+        self.bindings: dict[tuple[int, str], list[Binding]] = defaultdict(list)
+        for b in facts.bindings:
+            self.bindings[(b.scope, b.target)].append(b)
+        self.imports: dict[tuple[int, str], Import] = {}
+        self.star_imports: list[str] = []
+        for imp in facts.imports:
+            if imp.alias == "*":
+                self.star_imports.append(imp.target)
+            else:
+                self.imports.setdefault((imp.scope, imp.alias), imp)
+        self.defs: dict[str, list[Scope]] = defaultdict(list)
+        for scope in self.scopes[1:]:
+            self.defs[scope.name].append(scope)
+
+    def chain(self, scope: int) -> list[int]:
+        """The scopes whose names are visible from `scope`, innermost first
+        (class bodies are not visible from the methods inside them)."""
+        out = [scope]
+        parent = self.scopes[scope].parent if scope < len(self.scopes) else None
+        while parent is not None:
+            if self.scopes[parent].kind != ScopeKind.CLASS:
+                out.append(parent)
+            parent = self.scopes[parent].parent
+        if out[-1] != 0:
+            out.append(0)
+        return out
+
+    def enclosing_class(self, scope: int) -> Scope | None:
+        s: int | None = scope
+        while s is not None:
+            if self.scopes[s].kind == ScopeKind.CLASS:
+                return self.scopes[s]
+            s = self.scopes[s].parent
+        return None
+
+    def methods_of(self, cls: Scope) -> list[Scope]:
+        return [s for s in self.scopes if s.parent == cls.id and s.kind == ScopeKind.FUNCTION]
+
+    def qualify(self, dotted: str, scope: int) -> str | None:
+        """`AM.from_pretrained` -> `transformers.AutoModel.from_pretrained`
+        through the import aliases visible from `scope`; None if the head name
+        is not imported (a local variable, a builtin)."""
+        head, dot, rest = dotted.partition(".")
+        for s in self.chain(scope):
+            imp = self.imports.get((s, head))
+            if imp is not None:
+                return imp.target + dot + rest
+            if (s, head) in self.bindings or self._defines(s, head):
+                return None
+        # `import a.b` binds `a` but is recorded under `a.b` too: try the longest.
+        for s in self.chain(scope):
+            for alias_len in range(dotted.count("."), 0, -1):
+                alias = ".".join(dotted.split(".")[: alias_len + 1])
+                imp = self.imports.get((s, alias))
+                if imp is not None:
+                    return imp.target + dotted[len(alias):]
+        return None
+
+    def _defines(self, scope: int, name: str) -> bool:
+        return any(d.parent == scope for d in self.defs.get(name, ()))
+
+    @cached_property
+    def calls_by_scope(self) -> dict[int, list[CallSite]]:
+        out: dict[int, list[CallSite]] = defaultdict(list)
+        for call in self.facts.calls:
+            out[call.scope].append(call)
+        return out
+
+
+_LOAD_CALL = re.compile(r"\b(safe_load|load|full_load|load_all|from_yaml|from_json|read_config|load_config|"
+                        r"OmegaConf\.\w+|toml\.load|tomllib\.load|json\.loads?|yaml\.\w+)\b")
+
+
+class RepoView:
+    def __init__(self, files: list[FileFacts]):
+        self.files = {f.path: FileView(f) for f in files if f.kind in (FileKind.PYTHON, FileKind.NOTEBOOK)}
+        self.modules = ModuleIndex(files)
+        self.shell_args: list[tuple[str, ShellArg]] = [(f.path, a) for f in files for a in f.shell_args]
+        self.config_values: list[tuple[str, ConfigValue]] = [(f.path, v) for f in files for v in f.config_values]
+        self.config_paths = frozenset(f.path for f in files if f.kind == FileKind.CONFIG)
+
+    def view(self, path: str) -> FileView | None:
+        return self.files.get(path)
+
+    def module(self, module: str, *, importer: str) -> FileView | None:
+        facts = self.modules.find(module, importer=importer)
+        return self.files.get(facts.path) if facts is not None else None
+
+    @cached_property
+    def callers(self) -> dict[str, list[tuple[FileView, CallSite]]]:
+        """Calls by the callee's last name, for in-repo call_arg resolution."""
+        out: dict[str, list[tuple[FileView, CallSite]]] = defaultdict(list)
+        for view in self.files.values():
+            for call in view.facts.calls:
+                out[call.callee.rsplit(".", 1)[-1]].append((view, call))
+        return out
+
+    @cached_property
+    def cli_options(self) -> dict[str, list[tuple[FileView, CallSite]]]:
+        """argparse `add_argument` and absl `DEFINE_*` calls, by destination name."""
+        out: dict[str, list[tuple[FileView, CallSite]]] = defaultdict(list)
+        for view in self.files.values():
+            for call in view.facts.calls:
+                last = call.callee.rsplit(".", 1)[-1]
+                if last == "add_argument":
+                    dest = argparse_dest(call)
+                elif last.startswith("DEFINE"):
+                    first = call.args[0].value if call.args and call.args[0].keyword in (None, "name") else ""
+                    dest = first.strip("'\"") if first[:1] in "'\"" else None
+                else:
+                    continue
+                if dest:
+                    out[dest].append((view, call))
+        return out
+
+    @cached_property
+    def set_defaults(self) -> list[tuple[FileView, CallSite]]:
+        return [(v, c) for v in self.files.values() for c in v.facts.calls if c.callee.endswith("set_defaults")]
+
+    @cached_property
+    def class_fields(self) -> dict[str, list[tuple[FileView, Scope, Binding]]]:
+        """Class-body assignments (dataclass fields, class constants), by name."""
+        out: dict[str, list[tuple[FileView, Scope, Binding]]] = defaultdict(list)
+        for view in self.files.values():
+            for (scope_id, target), bindings in view.bindings.items():
+                scope = view.scopes[scope_id]
+                if scope.kind == ScopeKind.CLASS:
+                    for b in bindings:
+                        out[target].append((view, scope, b))
+        return out
+
+    def shell_args_for(self, script_path: str, option: str) -> list[tuple[str, ShellArg]]:
+        """Shell command lines that run `script_path` with `option`."""
+        base = posixpath.basename(script_path)
+        module = script_path[:-3].replace("/", ".") if script_path.endswith(".py") else script_path
+        out = []
+        for path, arg in self.shell_args:
+            if arg.option.lstrip("-").replace("-", "_") != option.lstrip("-").replace("-", "_"):
+                continue
+            program = arg.program or ""
+            if posixpath.basename(program) == base or (program.startswith("-m ") and module.endswith(program[3:])):
+                out.append((path, arg))
+        return out
+
+
+def argparse_dest(call: CallSite) -> str | None:
+    """The attribute name `add_argument` stores into: `dest=`, else the first
+    long option with dashes made underscores, else the positional name."""
+    names: list[str] = []
+    for arg in call.args:
+        if arg.keyword == "dest":
+            return arg.value.strip("'\"")
+        if arg.keyword is None and arg.value[:1] in "'\"":
+            names.append(arg.value.strip("'\""))
+    longs = [n for n in names if n.startswith("--")]
+    chosen = longs[0] if longs else (names[0] if names else "")
+    return chosen.lstrip("-").replace("-", "_") or None
+
+
+def is_config_load(text: str) -> bool:
+    return bool(_LOAD_CALL.search(text))

@@ -1,0 +1,304 @@
+"""From a repository's facts to usage rows.
+
+A call is a usage when its callee, qualified through the file's imports, matches
+a pattern of the registry (or is a method of an in-repo subclass of a pattern's
+class). Its id argument is evaluated to candidates; each candidate becomes a row
+with the id checked against the pattern's id form, its canonical id, and the
+reuse attributes read from the same call.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, replace
+
+from miner.patterns import ApiPattern, ArgSpec, Registry
+from miner.records import CallSite, FileFacts, Resolution, Usage
+from miner.resolve import ids
+from miner.resolve.evaluate import LOCAL_VALUE, Candidate, Evaluator, parse_expr
+from miner.resolve.repo import FileView, RepoView
+
+_VENDOR_DIRS = frozenset({"third_party", "thirdparty", "third-party", "vendor", "vendored", "_vendor",
+                          "site-packages", "dist-packages", "node_modules", "external", "externals", "extern"})
+_LOCAL_HINTS = ("os.path", "Path(", "pathlib", "output_dir", "out_dir", "save_dir", "save_path", "ckpt",
+                "checkpoint", "_dir", "cache_dir", "local_", ".joinpath", "tmp", "folder", "directory")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    view: FileView
+    call: CallSite
+    api: ApiPattern
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
+class RepoContext:
+    repo: str
+    commit: str | None
+    vendored_roots: frozenset[str]  # folders holding a copy of a pattern library
+
+
+def find_hits(repo: RepoView, registry: Registry) -> list[Hit]:
+    hits = []
+    for view in repo.files.values():
+        for call in view.facts.calls:
+            found = match_call(view, call, registry, repo)
+            if found is not None:
+                hits.append(Hit(view, call, *found))
+    return hits
+
+
+def match_call(view: FileView, call: CallSite, registry: Registry, repo: RepoView) -> tuple[ApiPattern, str] | None:
+    qualified = view.qualify(call.callee, call.scope)
+    candidates = [qualified] if qualified else []
+    head, dot, rest = call.callee.partition(".")
+    if qualified is None:
+        candidates += [f"{module}.{call.callee}" for module in view.star_imports]
+        base = _library_base(view, head, registry, depth=0)
+        if base is not None:
+            candidates.append(base + dot + rest)
+    for name in candidates:
+        api = registry.match(name)
+        if api is not None:
+            return api, name
+    return None
+
+
+def _library_base(view: FileView, name: str, registry: Registry, depth: int) -> str | None:
+    """For an in-repo class deriving from a library class (`class M(BertModel)`),
+    the library class, so that `M.from_pretrained` is the library's method."""
+    if depth > 4:
+        return None
+    for cls in view.defs.get(name, ()):
+        for base in cls.bases:
+            qualified = view.qualify(base, cls.parent or 0)
+            if qualified and qualified.split(".")[0] in registry.roots:
+                return qualified
+            found = _library_base(view, base, registry, depth + 1) if "." not in base else None
+            if found:
+                return found
+    return None
+
+
+def vendored_roots(files: list[FileFacts], registry: Registry) -> frozenset[str]:
+    """Folders below the top level named like a pattern library and holding its
+    `__init__.py`: a copy of the library inside the repository."""
+    roots = set()
+    for f in files:
+        parts = f.path.split("/")
+        if parts[-1] == "__init__.py" and len(parts) >= 3 and parts[-2] in registry.roots:
+            roots.add("/".join(parts[:-1]) + "/")
+    return frozenset(roots)
+
+
+def is_vendored(path: str, ctx: RepoContext) -> bool:
+    parts = path.split("/")[:-1]
+    return any(p in _VENDOR_DIRS for p in parts) or any(path.startswith(r) for r in ctx.vendored_roots)
+
+
+class UsageBuilder:
+    def __init__(self, repo: RepoView, registry: Registry, ctx: RepoContext):
+        self.repo = repo
+        self.registry = registry
+        self.ctx = ctx
+        self.evaluator = Evaluator(repo)
+        self.legacy = registry.table("legacy_hf")
+
+    def usages(self, hit: Hit) -> list[Usage]:
+        api, call, view = hit.api, hit.call, hit.view
+        if api.only_if and not self._truthy_any(hit, api.only_if):
+            return []
+        id_text = self._arg_text(call, api.id) if not api.id.callee else None
+        base = self._base(hit, id_text or "")
+        if api.id.callee:
+            return [self._row(base, Candidate(hit.qualname.rsplit(".", 1)[-1], Resolution.LITERAL), hit)]
+        if id_text is None:
+            return self._without_id(hit, base)
+        if self._local_forced(hit):
+            return [self._local(base)]
+        cands = self.evaluator.values(id_text, view, call.scope)
+        if api.entry is not None:
+            cands = self._with_entry(hit, cands)
+        rows = [r for r in (self._row(base, c, hit) for c in cands) if r is not None]
+        resolved = [r for r in rows if r.model_id is not None]
+        if resolved:
+            return _unique(resolved)
+        if any(r.resolution == Resolution.LOCAL_PATH.value for r in rows) or _looks_local(id_text):
+            return [self._local(base)]
+        return [base]
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _base(self, hit: Hit, expression: str) -> Usage:
+        api, call, view = hit.api, hit.call, hit.view
+        return Usage(
+            repo=self.ctx.repo, commit=self.ctx.commit, path=view.path, line=call.line, api=hit.qualname,
+            hub=api.hub, repo_type=self._repo_type(hit), model_id=None,
+            resolution=Resolution.UNRESOLVED.value, expression=expression[:500], library=api.library,
+            revision=self._first_string(hit, ArgSpec(keywords=api.revision)) if api.revision else None,
+            trust_remote_code=self._bool(hit, api.trust_remote_code),
+            file=self._first_string(hit, api.file) if api.file else None,
+            auth=self._truthy_any(hit, api.auth) if api.auth else False,
+            vendored=is_vendored(view.path, self.ctx),
+            partial_parse=view.facts.status.value == "partial",
+        )
+
+    def _row(self, base: Usage, cand: Candidate, hit: Hit) -> Usage | None:
+        if cand.value is LOCAL_VALUE:
+            return self._local(base)
+        if not isinstance(cand.value, str):
+            return None
+        verdict, hub = self._verdict(cand.value, hit.api)
+        if verdict.kind == ids.IdKind.LOCAL:
+            return self._local(base)
+        if verdict.kind == ids.IdKind.INVALID:
+            return None
+        row = _replace(base, model_id=verdict.model_id, resolution=cand.kind.value, hub=hub or base.hub,
+                       canonical_id=self._canonical(verdict.model_id, hit.api, hub or base.hub))
+        if verdict.revision and not row.revision:
+            row = _replace(row, revision=verdict.revision)
+        if cand.origin is not None:
+            row = _replace(row, path=cand.origin[0], line=cand.origin[1], api=cand.carrier or row.api,
+                           expression=(cand.expression or row.expression)[:500],
+                           vendored=is_vendored(cand.origin[0], self.ctx), partial_parse=False)
+        return row
+
+    def _verdict(self, value: str, api: ApiPattern) -> tuple[ids.IdVerdict, str | None]:
+        hub = None
+        for prefix, prefix_hub in api.prefixes:
+            if value.startswith(prefix):
+                value, hub = value[len(prefix):], prefix_hub
+                break
+        else:
+            if api.require_prefix:
+                return ids.plain_name(value), None
+        form = "hf" if hub == "huggingface" else api.id_form
+        if form == "hf":
+            return ids.hf_id(value, legacy=self.legacy, namespace=api.namespace), hub
+        if form == "url":
+            return ids.url_or_handle(value), hub
+        if form == "torch_hub":
+            repo_part, _, entry = value.partition("\0")
+            return ids.torch_hub(repo_part, entry or None), hub
+        return ids.plain_name(value), hub
+
+    def _canonical(self, model_id: str, api: ApiPattern, hub: str) -> str | None:
+        if api.canonical:
+            mapped = self.registry.table(api.canonical).get(model_id)
+            if mapped:
+                return mapped
+        if hub == "huggingface":
+            if api.namespace and "/" not in model_id:
+                return f"{api.namespace}/{model_id}"
+            return self.legacy.get(model_id)
+        return None
+
+    def _local(self, base: Usage) -> Usage:
+        return _replace(base, model_id=None, resolution=Resolution.LOCAL_PATH.value)
+
+    def _without_id(self, hit: Hit, base: Usage) -> list[Usage]:
+        api = hit.api
+        if api.task is None or not api.task_defaults:
+            return [base]
+        task_text = self._arg_text(hit.call, api.task)
+        if task_text is None:
+            return [base]
+        table = self.registry.table(api.task_defaults)
+        rows = []
+        for cand in self.evaluator.values(task_text, hit.view, hit.call.scope):
+            model = table.get(cand.value) if isinstance(cand.value, str) else None
+            if model:
+                rows.append(_replace(base, model_id=model, resolution=Resolution.PIPELINE_TASK_DEFAULT.value,
+                                     expression=task_text[:500], canonical_id=self.legacy.get(model)))
+        return _unique(rows) or [_replace(base, expression=task_text[:500])]
+
+    def _with_entry(self, hit: Hit, cands: list[Candidate]) -> list[Candidate]:
+        entry_text = self._arg_text(hit.call, hit.api.entry)
+        entries = self.evaluator.values(entry_text, hit.view, hit.call.scope) if entry_text else []
+        names = [e.value for e in entries if isinstance(e.value, str)] or [""]
+        out = []
+        for c in cands:
+            if isinstance(c.value, str):
+                out += [Candidate(f"{c.value}\0{n}", c.kind, c.origin, c.carrier, c.expression) for n in names]
+            else:
+                out.append(c)
+        return out
+
+    def _local_forced(self, hit: Hit) -> bool:
+        for keyword, value in hit.api.local_if:
+            text = self._arg_text(hit.call, ArgSpec(keywords=(keyword,)))
+            if text is not None and any(c.value == value for c in self.evaluator.values(text, hit.view, hit.call.scope)):
+                return True
+        return False
+
+    def _repo_type(self, hit: Hit) -> str:
+        if hit.api.repo_type_arg:
+            value = self._first_string(hit, ArgSpec(keywords=hit.api.repo_type_arg))
+            if value in ("model", "dataset", "space"):
+                return value
+        return hit.api.repo_type
+
+    def _first_string(self, hit: Hit, spec: ArgSpec | None) -> str | None:
+        text = self._arg_text(hit.call, spec) if spec else None
+        if text is None:
+            return None
+        for c in self.evaluator.values(text, hit.view, hit.call.scope):
+            if isinstance(c.value, str):
+                return c.value
+        return None
+
+    def _bool(self, hit: Hit, keywords: tuple[str, ...]) -> bool | None:
+        text = self._arg_text(hit.call, ArgSpec(keywords=keywords)) if keywords else None
+        if text is None:
+            return None
+        values = {c.value for c in self.evaluator.values(text, hit.view, hit.call.scope)}
+        if True in values:
+            return True
+        return False if values == {False} else None
+
+    def _truthy_any(self, hit: Hit, keywords: tuple[str, ...]) -> bool:
+        for kw in keywords:
+            text = self._arg_text(hit.call, ArgSpec(keywords=(kw,)))
+            if text is None:
+                continue
+            node = parse_expr(text)
+            if not (isinstance(node, ast.Constant) and node.value in (None, False, "")):
+                return True
+        return False
+
+    @staticmethod
+    def _arg_text(call: CallSite, spec: ArgSpec | None) -> str | None:
+        if spec is None:
+            return None
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword in spec.keywords:
+                return arg.value
+        if spec.position is not None:
+            positional = []
+            for arg in call.args:
+                if arg.star:
+                    return None if len(positional) <= spec.position else positional[spec.position]
+                if arg.keyword is None:
+                    positional.append(arg.value)
+            if spec.position < len(positional):
+                return positional[spec.position]
+        return None
+
+
+def _looks_local(text: str) -> bool:
+    return any(h in text for h in _LOCAL_HINTS)
+
+
+def _replace(usage: Usage, **changes) -> Usage:
+    return replace(usage, **changes)
+
+
+def _unique(rows: list[Usage]) -> list[Usage]:
+    seen = set()
+    out = []
+    for r in rows:
+        key = (r.path, r.line, r.model_id, r.hub, r.api)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out

@@ -1,0 +1,298 @@
+"""The mining run: repositories in, tables out.
+
+For each group of repositories: open each one (clone or fetch), list its files,
+read and prefilter the candidates, take cached facts where the blob was seen
+before, extract the rest in parallel (the one parallel seam, in batches), then
+resolve each repository and keep its rows. Tables are written once at the end,
+atomically; the facts cache is committed as it goes, so a killed run loses
+nothing it parsed.
+"""
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+from joblib import Parallel, delayed
+
+from miner import discover
+from miner.cache import FactsCache, Scan, extractor_version
+from miner.extract import WorkItem, extract_batch
+from miner.patterns import Registry, default_registry
+from miner.records import FileFacts, FileKind, ParseStatus, Problem, RepoResult, RepoSpec, RepoStatus, SourceFile
+from miner.repolist import mark_duplicates, read_repo_list
+from miner.repos import RepoError, open_snapshot
+from miner.resolve import resolve_repo
+from miner import tables
+
+BATCH_BYTES = 2 * 1024 * 1024  # work sent to a worker at once
+GROUP_BYTES = 64 * 1024 * 1024  # bytes read ahead before extracting (bounds memory)
+SERIAL_BELOW = 256 * 1024  # less than this is extracted in-process: IPC would cost more
+
+
+@dataclass(frozen=True, slots=True)
+class MineOptions:
+    repos: Path
+    out: Path
+    jobs: int = 0  # 0: all cores
+    workdir: Path | None = None
+    max_bytes: int = discover.DEFAULT_MAX_BYTES
+    include_vendored: bool = False
+    keep_removed: bool = False
+    fetch: bool = True
+    timeout: float = 300.0
+
+
+@dataclass
+class Summary:
+    repos_ok: int = 0
+    repos_failed: int = 0
+    files_seen: int = 0
+    files_parsed: int = 0
+    files_cached: int = 0
+    usages: int = 0
+    models: int = 0
+    stale: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [
+            f"repositories: {self.repos_ok} ok, {self.repos_failed} failed"
+            + (f" ({self.stale} kept from the last run)" if self.stale else ""),
+            f"files: {self.files_seen} seen, {self.files_parsed} parsed, {self.files_cached} from cache",
+            f"usages: {self.usages}, distinct (repo, model) pairs: {self.models}",
+            *(f"  failed: {key}: {error}" for key, error in self.failures[:20]),
+        ]
+
+
+@dataclass
+class _Pending:
+    """A repository read and waiting for its files to be extracted."""
+
+    spec: RepoSpec
+    commit: str | None
+    files_seen: int
+    facts: dict[str, FileFacts]
+    work: list[tuple[str, WorkItem]]  # (blob, item)
+    problems: list[Problem]
+
+
+def mine(options: MineOptions, *, registry: Registry | None = None,
+         progress: Callable[[str], None] | None = None) -> Summary:
+    registry = registry or default_registry()
+    specs = read_repo_list(options.repos)
+    workdir = options.workdir or options.out / ".work"
+    version = extractor_version(registry.version)
+    prefilter = discover.Prefilter.build(registry.keywords, frozenset(registry.table("model_keys")))
+    previous = _previous_usages(options.out)
+    results: list[RepoResult] = []
+    summary = Summary()
+    with FactsCache(options.out / ".cache" / "facts.sqlite", version=version) as cache, \
+            Parallel(n_jobs=_jobs(options.jobs), batch_size=1, prefer="processes") as parallel:
+        for group in _groups(mark_duplicates(specs), options, workdir, cache, prefilter, summary):
+            _extract_group(group, parallel, cache, registry, summary)
+            for pending in group:
+                result = _resolve(pending, registry, summary)
+                results.append(result)
+                if progress:
+                    progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
+    return _write(results, previous, options, summary)
+
+
+def _jobs(jobs: int) -> int:
+    return jobs if jobs > 0 else -1
+
+
+def _groups(specs: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: Path, cache: FactsCache,
+            prefilter: discover.Prefilter, summary: Summary) -> Iterator[list[_Pending | RepoResult]]:
+    group: list[_Pending | RepoResult] = []
+    pending_bytes = 0
+    for spec, duplicate in specs:
+        if duplicate:
+            group.append(RepoResult(spec, RepoStatus.DUPLICATE, error="listed more than once; mined once"))
+            continue
+        if spec.kind == "invalid":
+            group.append(RepoResult(spec, RepoStatus.INVALID_LINE if "not found" not in (spec.error or "")
+                                    else RepoStatus.NOT_FOUND, error=spec.error))
+            continue
+        try:
+            pending = _read_repo(spec, options, workdir, cache, prefilter)
+        except RepoError as exc:
+            group.append(RepoResult(spec, exc.status, error=str(exc)))
+            continue
+        group.append(pending)
+        pending_bytes += sum(len(item.data) for _, item in pending.work)
+        if pending_bytes >= GROUP_BYTES:
+            yield group
+            group, pending_bytes = [], 0
+    if group:
+        yield group
+
+
+def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: FactsCache,
+               prefilter: discover.Prefilter) -> _Pending:
+    with open_snapshot(spec, workdir=workdir, timeout=options.timeout, fetch=options.fetch) as snap:
+        files = list(snap.files())
+        problems: list[Problem] = []
+        selected: dict[str, tuple[SourceFile, FileKind]] = {}
+        for f in files:
+            kind = discover.file_kind(f.path)
+            if kind is None:
+                continue
+            if f.size > options.max_bytes:
+                problems.append(Problem(spec.key, f.path, "select", "too_large", f"{f.size} bytes > {options.max_bytes}"))
+                continue
+            selected[f.path] = (f, kind)
+        chosen, data = _choose(selected, snap, cache, prefilter)
+        facts: dict[str, FileFacts] = {}
+        work: list[tuple[str, WorkItem]] = []
+        for path in sorted(chosen):
+            f, kind = selected[path]
+            cached = cache.get(f.blob, kind, path)
+            if cached is not None:
+                facts[path] = cached
+                continue
+            blob_data = data.get(path)
+            if blob_data is None:
+                blob_data = snap.read(f)
+            work.append((f.blob, WorkItem(path, kind, blob_data)))
+        return _Pending(spec, snap.commit, len(files), facts, work, problems)
+
+
+def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: FactsCache,
+            prefilter: discover.Prefilter) -> tuple[set[str], dict[str, bytes]]:
+    """The files to extract: those the prefilter wants, plus Python modules they
+    import and Python modules that import them. Scans are cached by blob."""
+    scans: dict[str, Scan] = {}
+    data: dict[str, bytes] = {}
+    new_scans = []
+    for path, (f, kind) in selected.items():
+        scan = cache.get_scan(f.blob, kind)
+        if scan is None:
+            raw = snap.read(f)
+            imports = tuple(sorted(discover.imported_modules(raw))) if kind == FileKind.PYTHON else ()
+            scan = Scan(prefilter.wants(kind, raw), imports)
+            new_scans.append((f.blob, kind, scan))
+            if scan.wanted or kind == FileKind.PYTHON:
+                data[path] = raw
+        scans[path] = scan
+    cache.put_scans(new_scans)
+    chosen = {p for p, s in scans.items() if s.wanted}
+    py_files = [f for f, kind in selected.values() if kind == FileKind.PYTHON]
+    index = discover.files_by_module(py_files)
+    by_path = {f.path: f for f in py_files}
+    for _ in range(2):  # imports of imports: settings re-exported through __init__.py
+        added = set()
+        for path in chosen:
+            for module in scans[path].imports:
+                added.update(f.path for f in discover.resolve_import(module, path, index, by_path))
+        for path, scan in scans.items():
+            if path in by_path and path not in chosen and _imports_any(scan.imports, path, chosen, index, by_path):
+                added.add(path)
+        if not added - chosen:
+            break
+        chosen |= added
+    return chosen, data
+
+
+def _imports_any(imports: tuple[str, ...], path: str, chosen: set[str], index, by_path) -> bool:
+    for module in imports:
+        if any(f.path in chosen for f in discover.resolve_import(module, path, index, by_path)):
+            return True
+    return False
+
+
+def _extract_group(group: list, parallel: Parallel, cache: FactsCache, registry: Registry, summary: Summary) -> None:
+    work = [(p, blob, item) for p in group if isinstance(p, _Pending) for blob, item in p.work]
+    if not work:
+        return
+    items = [item for _, _, item in work]
+    total = sum(len(i.data) for i in items)
+    if total < SERIAL_BELOW:
+        results = extract_batch(items, registry.keywords)
+    else:
+        batches = _batches(items)
+        nested = parallel(delayed(extract_batch)(batch, registry.keywords) for batch in batches)
+        results = [facts for batch in nested for facts in batch]
+    cache.put_many([(blob, facts) for (_, blob, _), facts in zip(work, results) if facts.status != ParseStatus.FAILED])
+    for (pending, _, item), facts in zip(work, results):
+        pending.facts[item.path] = facts
+        summary.files_parsed += 1
+
+
+def _batches(items: list[WorkItem]) -> list[list[WorkItem]]:
+    """Batches of about BATCH_BYTES, largest files first so the tail is short."""
+    batches: list[list[WorkItem]] = []
+    current: list[WorkItem] = []
+    size = 0
+    for item in sorted(items, key=lambda i: -len(i.data)):
+        current.append(item)
+        size += len(item.data)
+        if size >= BATCH_BYTES:
+            batches.append(current)
+            current, size = [], 0
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _resolve(pending: _Pending | RepoResult, registry: Registry, summary: Summary) -> RepoResult:
+    if isinstance(pending, RepoResult):
+        summary.repos_failed += 1
+        summary.failures.append((pending.spec.key, pending.error or pending.status.value))
+        return pending
+    facts = list(pending.facts.values())
+    problems = list(pending.problems) + [
+        Problem(pending.spec.key, f.path, "parse", f.status.value, f.error or "")
+        for f in facts if f.status != ParseStatus.OK
+    ]
+    usages = resolve_repo(facts, registry, repo=pending.spec.key, commit=pending.commit)
+    summary.repos_ok += 1
+    summary.files_seen += pending.files_seen
+    summary.files_cached += len(facts) - len(pending.work)
+    return RepoResult(pending.spec, RepoStatus.OK, commit=pending.commit, files_seen=pending.files_seen,
+                      files_parsed=len(pending.work), usages=tuple(usages), problems=tuple(problems))
+
+
+def _previous_usages(out: Path) -> dict[str, list]:
+    by_repo: dict[str, list] = defaultdict(list)
+    try:
+        for usage in tables.read_usages(out / "usages.parquet"):
+            by_repo[usage.repo].append(usage)
+    except Exception as exc:  # noqa: BLE001 - an unreadable old table is not a reason to stop
+        print(f"warning: previous usages table unreadable, not reused: {exc}", file=sys.stderr)
+    return by_repo
+
+
+def _write(results: list[RepoResult], previous: dict[str, list], options: MineOptions, summary: Summary) -> Summary:
+    """Write the tables. A repository that failed this time keeps the rows of
+    its last good run, marked stale in `repos`."""
+    usages = []
+    stale: set[str] = set()
+    for r in results:
+        if r.status == RepoStatus.OK:
+            usages.extend(r.usages)
+        elif r.status != RepoStatus.DUPLICATE and previous.get(r.spec.key):
+            usages.extend(previous[r.spec.key])
+            stale.add(r.spec.key)
+    listed = {r.spec.key for r in results}
+    if options.keep_removed:
+        for key, rows in previous.items():
+            if key not in listed:
+                usages.extend(rows)
+    problems = [p for r in results for p in r.problems] + [
+        Problem(r.spec.key, None, "repo", r.status.value, r.error or "")
+        for r in results if r.status not in (RepoStatus.OK,)
+    ]
+    out = options.out
+    repo_models = tables.repo_models_table(usages, include_vendored=options.include_vendored)
+    tables.write_atomic(tables.usages_table(usages), out / "usages.parquet")
+    tables.write_atomic(repo_models, out / "repo_models.parquet")
+    tables.write_atomic(tables.repos_table(results, stale=frozenset(stale)), out / "repos.parquet")
+    tables.write_atomic(tables.problems_table(problems), out / "problems.parquet")
+    summary.usages = len(usages)
+    summary.models = repo_models.num_rows
+    summary.stale = len(stale)
+    return summary

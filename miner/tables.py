@@ -1,0 +1,112 @@
+"""The Parquet tables: explicit schemas, derived tables, atomic writes.
+
+The columns CONTRACT.md lists come first, in its order and types; what this
+project adds comes after them. A table is written to a temporary file in the
+output folder and moved into place, so a run killed midway leaves the previous
+table whole.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from miner.records import Problem, RepoResult, Usage
+
+USAGES = pa.schema([
+    ("repo", pa.string()), ("commit", pa.string()), ("path", pa.string()), ("line", pa.int32()),
+    ("api", pa.string()), ("hub", pa.string()), ("repo_type", pa.string()), ("model_id", pa.string()),
+    ("resolution", pa.string()), ("expression", pa.string()),
+    ("library", pa.string()), ("canonical_id", pa.string()), ("revision", pa.string()),
+    ("trust_remote_code", pa.bool_()), ("file", pa.string()), ("auth", pa.bool_()),
+    ("vendored", pa.bool_()), ("partial_parse", pa.bool_()),
+])
+
+REPO_MODELS = pa.schema([
+    ("repo", pa.string()), ("hub", pa.string()), ("repo_type", pa.string()), ("model_id", pa.string()),
+    ("n_usages", pa.int32()), ("canonical_id", pa.string()), ("resolutions", pa.string()),
+])
+
+REPOS = pa.schema([
+    ("repo", pa.string()), ("source", pa.string()), ("commit", pa.string()), ("status", pa.string()),
+    ("error", pa.string()), ("files_seen", pa.int32()), ("files_parsed", pa.int32()),
+    ("n_usages", pa.int32()), ("stale", pa.bool_()),
+])
+
+PROBLEMS = pa.schema([
+    ("repo", pa.string()), ("path", pa.string()), ("stage", pa.string()), ("reason", pa.string()),
+    ("detail", pa.string()),
+])
+
+USAGE_FIELDS = USAGES.names
+
+
+def usages_table(usages: Iterable[Usage]) -> pa.Table:
+    rows = list(usages)
+    columns = {name: [getattr(u, name) for u in rows] for name in USAGE_FIELDS}
+    return pa.Table.from_pydict(columns, schema=USAGES)
+
+
+def repo_models_table(usages: Iterable[Usage], *, include_vendored: bool = False) -> pa.Table:
+    """One row per (repo, hub, repo_type, model_id): resolved ids only, never
+    local paths, and vendored library copies only when asked for."""
+    counts: Counter[tuple[str, str, str, str]] = Counter()
+    canonical: dict[tuple[str, str, str, str], str | None] = {}
+    kinds: dict[tuple[str, str, str, str], set[str]] = {}
+    for u in usages:
+        if u.model_id is None or (u.vendored and not include_vendored):
+            continue
+        key = (u.repo, u.hub, u.repo_type, u.model_id)
+        counts[key] += 1
+        canonical.setdefault(key, u.canonical_id)
+        kinds.setdefault(key, set()).add(u.resolution)
+    keys = sorted(counts)
+    return pa.Table.from_pydict({
+        "repo": [k[0] for k in keys], "hub": [k[1] for k in keys], "repo_type": [k[2] for k in keys],
+        "model_id": [k[3] for k in keys], "n_usages": [counts[k] for k in keys],
+        "canonical_id": [canonical[k] for k in keys], "resolutions": [",".join(sorted(kinds[k])) for k in keys],
+    }, schema=REPO_MODELS)
+
+
+def repos_table(results: Iterable[RepoResult], *, stale: frozenset[str] = frozenset()) -> pa.Table:
+    rows = list(results)
+    return pa.Table.from_pydict({
+        "repo": [r.spec.key for r in rows], "source": [r.spec.source for r in rows],
+        "commit": [r.commit for r in rows], "status": [r.status.value for r in rows],
+        "error": [r.error for r in rows], "files_seen": [r.files_seen for r in rows],
+        "files_parsed": [r.files_parsed for r in rows], "n_usages": [len(r.usages) for r in rows],
+        "stale": [r.spec.key in stale for r in rows],
+    }, schema=REPOS)
+
+
+def problems_table(problems: Iterable[Problem]) -> pa.Table:
+    rows = list(problems)
+    return pa.Table.from_pydict({name: [getattr(p, name) for p in rows] for name in PROBLEMS.names}, schema=PROBLEMS)
+
+
+def write_atomic(table: pa.Table, path: Path) -> None:
+    """Write `table` to `path` so that readers see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_usages(path: Path) -> list[Usage]:
+    """Usage rows of a previous run (for repositories that fail this time)."""
+    if not path.exists():
+        return []
+    table = pq.read_table(path)
+    names = [n for n in USAGE_FIELDS if n in table.column_names]
+    data = table.select(names).to_pylist()
+    return [Usage(**row) for row in data]
