@@ -332,7 +332,7 @@ class Evaluator:
         out: list[Candidate] = []
         for callee in callee_names:
             for caller_view, call in self.repo.callers.get(callee, ()):
-                if call.line == scope.line and caller_view is view:
+                if not self._reaches(caller_view, call, view, callee):
                     continue
                 value = None
                 positional = [a for a in call.args if a.keyword is None and not a.star]
@@ -351,6 +351,23 @@ class Evaluator:
                     sub = Ctx(caller_view, call.scope, ctx.depth + 1, ctx.seen | {key})
                     out += wrap(self.eval(node, sub), Resolution.CALL_ARG)
         return out
+
+    def _reaches(self, caller: FileView, call, definer: FileView, name: str) -> bool:
+        """Whether `call` (named like the function) can call the one `definer`
+        defines: the same file, or a file that imports it from there."""
+        if caller is definer:
+            return True
+        qualified = caller.qualify(call.callee, call.scope)
+        if qualified is not None:
+            module = qualified.rsplit(".", 1)[0]
+            if module.endswith("." + name) or module == name:  # `mod.Class.method`
+                module = module.rsplit(".", 1)[0]
+            return self.repo.module(module, importer=caller.path) is definer
+        if "." not in call.callee:
+            return False  # a bare name that is not imported is some other function
+        return any(self.repo.module(i.target.rsplit(".", 1)[0], importer=caller.path) is definer
+                   or self.repo.module(i.target, importer=caller.path) is definer
+                   for i in caller.facts.imports if i.alias != "*")
 
     def _imported(self, target: str, ctx: Ctx) -> list[Candidate]:
         """The value of an imported name: a constant of another module of the repo."""

@@ -1,0 +1,145 @@
+"""The command line on real git repositories, read back from Parquet."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import git
+import pyarrow.parquet as pq
+import pytest
+
+from miner.cli import EXIT_OK, EXIT_SOME_FAILED, main
+
+TRAIN = '''import argparse
+from transformers import AutoModel, AutoTokenizer
+
+BASE = "google-bert/bert-base-uncased"
+parser = argparse.ArgumentParser()
+parser.add_argument("--tokenizer", default="FacebookAI/roberta-base")
+args = parser.parse_args()
+model = AutoModel.from_pretrained(BASE)
+tok = AutoTokenizer.from_pretrained(args.tokenizer)
+ckpt = AutoModel.from_pretrained("./checkpoints/last")
+'''
+
+
+def make_repo(root: Path, files: dict[str, str]) -> git.Repo:
+    repo = git.Repo.init(root, initial_branch="main")
+    with repo.config_writer() as cw:
+        cw.set_value("user", "name", "t").set_value("user", "email", "t@example.com")
+    commit(repo, files, "initial")
+    return repo
+
+
+def commit(repo: git.Repo, files: dict[str, str], message: str) -> str:
+    root = Path(repo.working_tree_dir)
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    repo.index.add(list(files))
+    return repo.index.commit(message).hexsha
+
+
+def rows(out: Path, table: str) -> list[dict]:
+    return pq.read_table(out / f"{table}.parquet").to_pylist()
+
+
+def run(listing: Path, out: Path, *extra: str) -> int:
+    return main(["mine", "--repos", str(listing), "--out", str(out), "--jobs", "1", *extra])
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> dict[str, Path]:
+    work = make_repo(tmp_path / "work", {"train.py": TRAIN, "README.md": "# demo\n"})
+    bare = tmp_path / "remote.git"
+    git.Repo.clone_from(work.working_tree_dir, bare, bare=True)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "app.py").write_text('from sentence_transformers import SentenceTransformer\n'
+                                   'm = SentenceTransformer("all-MiniLM-L6-v2")\n')
+    return {"work": tmp_path / "work", "bare": bare, "folder": folder, "root": tmp_path}
+
+
+def test_mines_every_kind_of_line(world: dict[str, Path]) -> None:
+    root = world["root"]
+    listing = root / "list.txt"
+    listing.write_text(
+        "# repositories\n\n"
+        "work\n"
+        f"file://{world['bare']}\n"
+        "folder   # a plain folder\n"
+        "./does-not-exist\n"
+        "work\n"
+        "http://\n"
+    )
+    out = root / "out"
+    assert run(listing, out) == EXIT_SOME_FAILED
+    repos = {(r["source"], r["status"]) for r in rows(out, "repos")}
+    assert ("work", "ok") in repos and ("folder   # a plain folder", "ok") in repos or ("folder", "ok") in repos
+    assert (f"file://{world['bare']}", "ok") in repos
+    statuses = [r["status"] for r in rows(out, "repos")]
+    assert len(statuses) == 6, "every line of the list gets a row"
+    assert statuses.count("ok") == 3 and "duplicate" in statuses and "not_found" in statuses
+    failed = [r for r in rows(out, "repos") if r["status"] != "ok"]
+    assert all(r["error"] for r in failed)
+
+    head = git.Repo(world["work"]).head.commit.hexsha
+    usages = rows(out, "usages")
+    work_key = str(world["work"].resolve())
+    work_rows = [u for u in usages if u["repo"] == work_key]
+    assert {(u["model_id"], u["resolution"]) for u in work_rows} == {
+        ("google-bert/bert-base-uncased", "constant"),
+        ("FacebookAI/roberta-base", "argparse_default"),
+        (None, "local_path"),
+    }
+    assert all(u["commit"] == head and u["path"] == "train.py" for u in work_rows)
+    folder_rows = [u for u in usages if u["repo"] == str(world["folder"].resolve())]
+    assert [(u["model_id"], u["commit"], u["line"]) for u in folder_rows] == [("all-MiniLM-L6-v2", None, 2)]
+
+    models = rows(out, "repo_models")
+    assert all(m["model_id"] for m in models)
+    assert {m["model_id"] for m in models if m["repo"] == work_key} == {
+        "google-bert/bert-base-uncased", "FacebookAI/roberta-base"}
+
+
+def test_rerun_is_incremental_and_sees_new_commits(world: dict[str, Path], capsys) -> None:
+    listing = world["root"] / "list.txt"
+    listing.write_text(f"file://{world['bare']}\n")
+    out = world["root"] / "out"
+    assert run(listing, out) == EXIT_OK
+    first = capsys.readouterr().out
+    assert "1 ok" in first
+    assert run(listing, out) == EXIT_OK
+    assert "0 parsed" in capsys.readouterr().out
+
+    work = git.Repo(world["work"])
+    sha = commit(work, {"serve.py": 'from transformers import pipeline\np = pipeline("ner", model="dslim/bert-base-NER")\n'},
+                 "serve")
+    work.remote("origin") if work.remotes else work.create_remote("origin", str(world["bare"]))
+    work.git.push(str(world["bare"]), "main")
+    assert run(listing, out) == EXIT_OK
+    assert "1 parsed" in capsys.readouterr().out
+    usages = rows(out, "usages")
+    assert {u["commit"] for u in usages} == {sha}
+    assert "dslim/bert-base-NER" in {u["model_id"] for u in usages}
+
+
+def test_failed_fetch_keeps_the_last_good_rows(world: dict[str, Path]) -> None:
+    listing = world["root"] / "list.txt"
+    listing.write_text(f"file://{world['bare']}\n")
+    out = world["root"] / "out"
+    workdir = world["root"] / "clones"
+    assert run(listing, out, "--workdir", str(workdir)) == EXIT_OK
+    before = rows(out, "usages")
+    shutil.rmtree(world["bare"])
+    shutil.rmtree(workdir)
+    assert run(listing, out, "--workdir", str(workdir)) == EXIT_SOME_FAILED
+    repo_row = rows(out, "repos")[0]
+    assert repo_row["status"] != "ok" and repo_row["stale"] and repo_row["error"]
+    assert rows(out, "usages") == before
+
+
+def test_missing_list_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    assert run(tmp_path / "nope.txt", tmp_path / "out") == 2
+    assert "not found" in capsys.readouterr().err
