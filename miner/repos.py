@@ -66,12 +66,14 @@ _ENV = {
 }
 # What git (or the server) says when a repository does not exist or is private.
 _NOT_FOUND_HINTS = (
-    "not found",
+    "repository not found",
+    "' not found",
     "does not exist",
     "does not appear to be a git repository",
     "could not read username",
     "authentication failed",
 )
+_BOILERPLATE = ("hint:", "Cloning into", "Please make sure you have", "and the repository exists")
 _SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _CHUNK = 1 << 20
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -102,6 +104,7 @@ class Snapshot:
         raise NotImplementedError
 
     def read(self, f: SourceFile) -> bytes:
+        """The content of a file listed by `files()` or `files_at()`."""
         raise NotImplementedError
 
     def commits(self, since: str | None = None) -> list[tuple[str, str]]:
@@ -110,6 +113,7 @@ class Snapshot:
         raise NotImplementedError
 
     def files_at(self, commit: str) -> Iterator[SourceFile]:
+        """`files()` at another commit (a sha, short sha or ref)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -201,8 +205,9 @@ class _Git:
 
 
 def _summary(stderr: str) -> str:
+    """git's error output on one line, without its boilerplate."""
     lines = (line.strip() for line in stderr.splitlines())
-    kept = [line for line in lines if line and not line.lower().startswith("hint:")]
+    kept = [line for line in lines if line and not line.startswith(_BOILERPLATE)]
     return "; ".join(kept)[:500]
 
 
@@ -312,7 +317,11 @@ class _GitSnapshot(Snapshot):
         if since is not None:
             args.append(f"--since={since}")
         out = self._git.run(*args, str(self.commit), "--")
-        return [tuple(line.split(" ", 1)) for line in out.decode().splitlines() if line]  # type: ignore[misc]
+        history = []
+        for line in out.decode().splitlines():
+            sha, _, date = line.partition(" ")
+            history.append((sha, date))
+        return history
 
     def read(self, f: SourceFile) -> bytes:
         if self._closed:
@@ -320,7 +329,10 @@ class _GitSnapshot(Snapshot):
         if not _SHA.match(f.blob):
             raise RepoError(RepoStatus.FAILED, f"not a blob id: {f.blob!r} ({f.path})")
         if self._batch is None:
-            self._batch = self._git.spawn("cat-file", "--batch")
+            try:
+                self._batch = self._git.spawn("cat-file", "--batch")
+            except git.GitCommandNotFound as exc:
+                raise RepoError(RepoStatus.FAILED, f"git is not installed: {exc}") from exc
         proc = self._batch.proc
         try:
             proc.stdin.write(f.blob.encode("ascii") + b"\n")

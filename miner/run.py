@@ -120,7 +120,7 @@ def _groups(specs: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: P
         try:
             pending = _read_repo(spec, options, workdir, cache, prefilter)
         except RepoError as exc:
-            group.append(RepoResult(spec, exc.status, error=str(exc)))
+            group.append(RepoResult(spec, exc.status, error=exc.message))
             continue
         group.append(pending)
         pending_bytes += sum(len(item.data) for _, item in pending.work)
@@ -213,13 +213,35 @@ def _extract_group(group: list, parallel: Parallel, cache: FactsCache, registry:
     if total < SERIAL_BELOW:
         results = extract_batch(items, registry.keywords)
     else:
-        batches = _batches(items)
-        nested = parallel(delayed(extract_batch)(batch, registry.keywords) for batch in batches)
-        results = [facts for batch in nested for facts in batch]
+        results = _extract_parallel(_batches(items), parallel, registry.keywords)
+        order = {id(item): i for i, item in enumerate(items)}
+        results = sorted(results, key=lambda f: order[f[0]])  # back in work order
+        results = [facts for _, facts in results]
     cache.put_many([(blob, facts) for (_, blob, _), facts in zip(work, results) if facts.status != ParseStatus.FAILED])
     for (pending, _, item), facts in zip(work, results):
         pending.facts[item.path] = facts
         summary.files_parsed += 1
+
+
+def _extract_parallel(batches: list[list[WorkItem]], parallel: Parallel,
+                      keywords: frozenset[str]) -> list[tuple[int, FileFacts]]:
+    """Extract batches on the pool. If a worker dies (out of memory, a signal),
+    each batch is tried once more on its own; a batch that fails again gives
+    FAILED facts for its files, and the run goes on."""
+    try:
+        nested = parallel(delayed(extract_batch)(batch, keywords) for batch in batches)
+        return [(id(item), facts) for batch, out in zip(batches, nested) for item, facts in zip(batch, out)]
+    except Exception:  # noqa: BLE001 - joblib re-raises whatever killed the worker
+        pass
+    results: list[tuple[int, FileFacts]] = []
+    for batch in batches:
+        try:
+            out = parallel(delayed(extract_batch)(batch, keywords) for _ in range(1))[0]
+        except Exception as exc:  # noqa: BLE001
+            out = [FileFacts(path=i.path, kind=i.kind, status=ParseStatus.FAILED,
+                             error=f"worker failed twice: {type(exc).__name__}: {exc}"[:500]) for i in batch]
+        results += [(id(item), facts) for item, facts in zip(batch, out)]
+    return results
 
 
 def _batches(items: list[WorkItem]) -> list[list[WorkItem]]:

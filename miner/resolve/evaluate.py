@@ -20,6 +20,7 @@ from miner.resolve.repo import FileView, RepoView, argparse_dest, is_config_load
 
 MAX_DEPTH = 16
 MAX_CANDIDATES = 64
+MAX_STEPS = 5000  # evaluation steps for one argument: a bound on pathological code
 
 
 class _Local:
@@ -79,15 +80,18 @@ def parse_expr(text: str) -> ast.expr | None:
 class Evaluator:
     def __init__(self, repo: RepoView):
         self.repo = repo
+        self._steps = 0
 
     def values(self, text: str, view: FileView, scope: int) -> list[Candidate]:
         node = parse_expr(text)
         if node is None:
             return []
+        self._steps = 0
         return self.eval(node, Ctx(view, scope))[:MAX_CANDIDATES]
 
     def eval(self, node: ast.expr, ctx: Ctx) -> list[Candidate]:
-        if ctx.depth > MAX_DEPTH:
+        self._steps += 1
+        if ctx.depth > MAX_DEPTH or self._steps > MAX_STEPS:
             return []
         try:
             method = getattr(self, f"_eval_{type(node).__name__}", None)
