@@ -39,6 +39,17 @@ RESOLVER_CALLS = frozenset(
         "DEFINE_string", "DEFINE_enum", "DEFINE_list", "DEFINE_multi_string", "DEFINE",
     }
 )
+# Receivers whose method results are never a model id: tensors, arrays, layers.
+# An assignment from a call on them is not worth keeping (most ML code is these),
+# unless the method is one the resolver reads values through.
+_TENSOR_HEADS = frozenset({b"self", b"torch", b"np", b"numpy", b"nn", b"F", b"tf", b"jnp", b"jax", b"pd",
+                           b"math", b"mx", b"paddle", b"x", b"h", b"hidden_states", b"outputs", b"logits"})
+_VALUE_METHODS = frozenset({b"get", b"format", b"join", b"getenv", b"lower", b"strip", b"replace", b"pop",
+                            b"setdefault", b"parse_args", b"parse_known_args", b"parse_args_into_dataclasses"})
+# Libraries whose calls never feed a model id into in-repo functions.
+_COMMON_LIBS = frozenset({"torch", "numpy", "np", "tensorflow", "tf", "jax", "jnp", "pandas", "pd", "scipy",
+                          "sklearn", "matplotlib", "plt", "cv2", "PIL", "einops", "tqdm", "nn", "F", "wandb",
+                          "mlflow", "requests", "yaml", "json", "flax", "optax", "paddle", "mindspore", "mx"})
 _COMPOUND_BODIES = ("block", "else_clause", "elif_clause", "except_clause", "finally_clause",
                     "except_group_clause", "case_clause", "match_block")
 _COMPREHENSIONS = frozenset({"list_comprehension", "set_comprehension", "dictionary_comprehension",
@@ -185,7 +196,8 @@ def _import(node: ts.Node, scope: int, state: _State) -> None:
                 if "." in _text(item):  # but `a.b` is reachable through it: keep it too
                     state.imports.append(Import(scope, _text(item), _text(item), line))
             state.imports.append(Import(scope, alias, target, line))
-            state.module_aliases.add(alias)
+            if target.split(".")[0] not in _COMMON_LIBS and target.split(".")[0] not in sys.stdlib_module_names:
+                state.module_aliases.add(alias)
         return
     module = _text(node.child_by_field_name("module_name"))
     for item in node.named_children:
@@ -221,10 +233,20 @@ def _assignment(node: ts.Node, scope: int, state: _State) -> None:
         right = right.child_by_field_name("right")
         if right is None:
             return
+    if right.type == "call" and _tensor_call(right):
+        return
     value = _text(right)
     for target in targets:
         if target is not None:
             state.bindings.append(Binding(scope, _text(target, 300), value, BindKind.ASSIGN, _line(node)))
+
+
+def _tensor_call(call: ts.Node) -> bool:
+    callee = call.child_by_field_name("function")
+    if callee is None or callee.type != "attribute":
+        return False
+    raw = callee.text or b""
+    return raw.split(b".", 1)[0] in _TENSOR_HEADS and raw.rsplit(b".", 1)[-1] not in _VALUE_METHODS
 
 
 def _for(node: ts.Node, scope: int, state: _State) -> None:
@@ -234,17 +256,16 @@ def _for(node: ts.Node, scope: int, state: _State) -> None:
 
 
 def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[CallSite, ...]:
-    wanted = keywords | RESOLVER_CALLS | state.defined | state.imported
+    # Compared as bytes: most calls are dropped here, and decoding each would cost more than the parse.
+    wanted = {w.encode() for w in keywords | RESOLVER_CALLS | state.defined | state.imported}
+    heads = {a.encode() for a in state.module_aliases}
     captures = ts.QueryCursor(_CALLS).captures(root)
     sites: list[CallSite] = []
     for call in captures.get("call", ()):
-        callee = call.child_by_field_name("function")
-        name = _text(callee, 300)
-        head, _, _ = name.partition(".")
-        last = name.rsplit(".", 1)[-1]
-        if last not in wanted and not (head in state.module_aliases and head not in sys.stdlib_module_names):
+        raw = call.child_by_field_name("function").text or b""
+        if raw.rsplit(b".", 1)[-1] not in wanted and raw.split(b".", 1)[0] not in heads:
             continue
-        sites.append(_call_site(call, name, state))
+        sites.append(_call_site(call, raw[:300].decode("utf-8", errors="replace"), state))
     return tuple(sites)
 
 
