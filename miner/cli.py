@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="count usages inside vendored library copies in repo_models")
     mine.add_argument("--keep-removed", action="store_true",
                       help="keep rows of repositories no longer in the list")
+    mine.add_argument("--history", action="store_true",
+                      help="mine every commit of the default branch; adds first/last seen to repo_models")
+    mine.add_argument("--since", default=None, help="with --history: only commits after this date (git's --since)")
     sub.add_parser("patterns", help="print the supported libraries as a Markdown table")
     return parser
 
@@ -56,6 +59,7 @@ def _mine(args: argparse.Namespace) -> int:
         repos=args.repos, out=args.out, jobs=args.jobs, workdir=args.workdir,
         max_bytes=args.max_file_bytes or discover.DEFAULT_MAX_BYTES, include_vendored=args.include_vendored,
         keep_removed=args.keep_removed, fetch=not args.no_fetch, timeout=args.timeout,
+        history=args.history or args.since is not None, since=args.since,
     )
     progress = _progress() if sys.stderr.isatty() else None
     summary = mine(options, progress=progress)

@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from miner.records import FileKind, SourceFile
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+NOTEBOOK_MAX_BYTES = 32 * 1024 * 1024  # notebooks carry outputs; their code is small
+
+
+def limit_for(kind: FileKind, max_bytes: int) -> int:
+    """The size cap of a file kind: notebooks get room for their outputs."""
+    return max(max_bytes, NOTEBOOK_MAX_BYTES) if kind == FileKind.NOTEBOOK else max_bytes
 
 _SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".mk")
 _CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".cfg", ".ini")

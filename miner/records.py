@@ -219,6 +219,19 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelSpan:
+    """When a model was first and last referenced on the mined history."""
+
+    hub: str
+    repo_type: str
+    model_id: str
+    first_commit: str
+    first_date: str
+    last_commit: str
+    last_date: str
+
+
+@dataclass(frozen=True, slots=True)
 class RepoResult:
     spec: RepoSpec
     status: RepoStatus
@@ -228,3 +241,4 @@ class RepoResult:
     files_parsed: int = 0
     usages: tuple[Usage, ...] = field(default=())
     problems: tuple[Problem, ...] = field(default=())
+    spans: tuple[ModelSpan, ...] = field(default=())  # with --history only

@@ -21,6 +21,7 @@ from miner import discover
 from miner.cache import FactsCache, Scan, extractor_version
 from miner.extract import WorkItem, extract_batch
 from miner.patterns import Registry, default_registry
+from miner.history import SpanTracker
 from miner.records import FileFacts, FileKind, ParseStatus, Problem, RepoResult, RepoSpec, RepoStatus, SourceFile
 from miner.repolist import mark_duplicates, read_repo_list
 from miner.repos import RepoError, open_snapshot
@@ -43,6 +44,8 @@ class MineOptions:
     keep_removed: bool = False
     fetch: bool = True
     timeout: float = 300.0
+    history: bool = False  # mine every commit of the default branch
+    since: str | None = None  # with history: commits after this date
 
 
 @dataclass
@@ -55,27 +58,34 @@ class Summary:
     usages: int = 0
     models: int = 0
     stale: int = 0
+    duplicates: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return [
             f"repositories: {self.repos_ok} ok, {self.repos_failed} failed"
-            + (f" ({self.stale} kept from the last run)" if self.stale else ""),
+            + (f" ({self.stale} kept from the last run)" if self.stale else "")
+            + (f", {self.duplicates} duplicate lines" if self.duplicates else ""),
             f"files: {self.files_seen} seen, {self.files_parsed} parsed, {self.files_cached} from cache",
             f"usages: {self.usages}, distinct (repo, model) pairs: {self.models}",
             *(f"  failed: {key}: {error}" for key, error in self.failures[:20]),
         ]
 
 
+Chosen = dict[str, tuple[str, FileKind]]  # path -> (blob, kind) of the files to resolve at one commit
+
+
 @dataclass
 class _Pending:
-    """A repository read and waiting for its files to be extracted."""
+    """A repository read and waiting for its files to be extracted: the files
+    chosen at each commit to mine (HEAD alone, or the history, oldest first)."""
 
     spec: RepoSpec
     commit: str | None
     files_seen: int
-    facts: dict[str, FileFacts]
-    work: list[tuple[str, WorkItem]]  # (blob, item)
+    commits: list[tuple[str | None, str | None, Chosen]]  # (sha, date, chosen)
+    facts: dict[tuple[str, FileKind], FileFacts]  # by (blob, kind)
+    work: list[tuple[str, WorkItem]]  # (blob, item) not in the cache
     problems: list[Problem]
 
 
@@ -91,7 +101,7 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
     summary = Summary()
     with FactsCache(options.out / ".cache" / "facts.sqlite", version=version) as cache, \
             Parallel(n_jobs=_jobs(options.jobs), batch_size=1, prefer="processes") as parallel:
-        for group in _groups(mark_duplicates(specs), options, workdir, cache, prefilter, summary):
+        for group in _groups(mark_duplicates(specs), options, workdir, cache, prefilter):
             _extract_group(group, parallel, cache, registry, summary)
             for pending in group:
                 result = _resolve(pending, registry, summary)
@@ -106,7 +116,7 @@ def _jobs(jobs: int) -> int:
 
 
 def _groups(specs: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: Path, cache: FactsCache,
-            prefilter: discover.Prefilter, summary: Summary) -> Iterator[list[_Pending | RepoResult]]:
+            prefilter: discover.Prefilter) -> Iterator[list[_Pending | RepoResult]]:
     group: list[_Pending | RepoResult] = []
     pending_bytes = 0
     for spec, duplicate in specs:
@@ -114,8 +124,8 @@ def _groups(specs: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: P
             group.append(RepoResult(spec, RepoStatus.DUPLICATE, error="listed more than once; mined once"))
             continue
         if spec.kind == "invalid":
-            group.append(RepoResult(spec, RepoStatus.INVALID_LINE if "not found" not in (spec.error or "")
-                                    else RepoStatus.NOT_FOUND, error=spec.error))
+            status = RepoStatus.NOT_FOUND if "not found" in (spec.error or "") else RepoStatus.INVALID_LINE
+            group.append(RepoResult(spec, status, error=spec.error))
             continue
         try:
             pending = _read_repo(spec, options, workdir, cache, prefilter)
@@ -134,31 +144,46 @@ def _groups(specs: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: P
 def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: FactsCache,
                prefilter: discover.Prefilter) -> _Pending:
     with open_snapshot(spec, workdir=workdir, timeout=options.timeout, fetch=options.fetch) as snap:
-        files = list(snap.files())
-        problems: list[Problem] = []
-        selected: dict[str, tuple[SourceFile, FileKind]] = {}
-        for f in files:
-            kind = discover.file_kind(f.path)
-            if kind is None:
-                continue
-            if f.size > options.max_bytes:
-                problems.append(Problem(spec.key, f.path, "select", "too_large", f"{f.size} bytes > {options.max_bytes}"))
-                continue
-            selected[f.path] = (f, kind)
-        chosen, data = _choose(selected, snap, cache, prefilter)
-        facts: dict[str, FileFacts] = {}
-        work: list[tuple[str, WorkItem]] = []
-        for path in sorted(chosen):
-            f, kind = selected[path]
-            cached = cache.get(f.blob, kind, path)
-            if cached is not None:
-                facts[path] = cached
-                continue
-            blob_data = data.get(path)
-            if blob_data is None:
-                blob_data = snap.read(f)
-            work.append((f.blob, WorkItem(path, kind, blob_data)))
-        return _Pending(spec, snap.commit, len(files), facts, work, problems)
+        if options.history and snap.commit is not None:
+            history = snap.commits(options.since) or [(snap.commit, "")]
+            listings = ((sha, date, list(snap.files_at(sha))) for sha, date in history)
+        else:
+            listings = iter([(snap.commit, None, list(snap.files()))])
+        pending = _Pending(spec, snap.commit, 0, [], {}, [], [])
+        queued: set[tuple[str, FileKind]] = set()
+        for sha, date, files in listings:
+            pending.files_seen = len(files)
+            selected = _select(files, options, pending.problems if sha == snap.commit else [], spec.key)
+            chosen, data = _choose(selected, snap, cache, prefilter)
+            pending.commits.append((sha, date, {p: (selected[p][0].blob, selected[p][1]) for p in chosen}))
+            for path in sorted(chosen):
+                f, kind = selected[path]
+                key = (f.blob, kind)
+                if key in pending.facts or key in queued:
+                    continue
+                cached = cache.get(f.blob, kind, path)
+                if cached is not None:
+                    pending.facts[key] = cached
+                    continue
+                queued.add(key)
+                pending.work.append((f.blob, WorkItem(path, kind, data.get(path) or snap.read(f))))
+        return pending
+
+
+def _select(files: list[SourceFile], options: MineOptions, problems: list[Problem],
+            repo: str) -> dict[str, tuple[SourceFile, FileKind]]:
+    """Files to consider, by path and size; what is too large is a problem row."""
+    selected: dict[str, tuple[SourceFile, FileKind]] = {}
+    for f in files:
+        kind = discover.file_kind(f.path)
+        if kind is None:
+            continue
+        limit = discover.limit_for(kind, options.max_bytes)
+        if f.size > limit:
+            problems.append(Problem(repo, f.path, "select", "too_large", f"{f.size} bytes > {limit}"))
+            continue
+        selected[f.path] = (f, kind)
+    return selected
 
 
 def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: FactsCache,
@@ -209,17 +234,14 @@ def _extract_group(group: list, parallel: Parallel, cache: FactsCache, registry:
     if not work:
         return
     items = [item for _, _, item in work]
-    total = sum(len(i.data) for i in items)
-    if total < SERIAL_BELOW:
+    if sum(len(i.data) for i in items) < SERIAL_BELOW:
         results = extract_batch(items, registry.keywords)
     else:
-        results = _extract_parallel(_batches(items), parallel, registry.keywords)
-        order = {id(item): i for i, item in enumerate(items)}
-        results = sorted(results, key=lambda f: order[f[0]])  # back in work order
-        results = [facts for _, facts in results]
+        done = dict(_extract_parallel(_batches(items), parallel, registry.keywords))
+        results = [done[id(item)] for item in items]
     cache.put_many([(blob, facts) for (_, blob, _), facts in zip(work, results) if facts.status != ParseStatus.FAILED])
-    for (pending, _, item), facts in zip(work, results):
-        pending.facts[item.path] = facts
+    for (pending, blob, item), facts in zip(work, results):
+        pending.facts[(blob, item.kind)] = facts
         summary.files_parsed += 1
 
 
@@ -262,20 +284,37 @@ def _batches(items: list[WorkItem]) -> list[list[WorkItem]]:
 
 def _resolve(pending: _Pending | RepoResult, registry: Registry, summary: Summary) -> RepoResult:
     if isinstance(pending, RepoResult):
-        summary.repos_failed += 1
-        summary.failures.append((pending.spec.key, pending.error or pending.status.value))
+        summary.repos_failed += pending.status != RepoStatus.DUPLICATE
+        summary.duplicates += pending.status == RepoStatus.DUPLICATE
+        if pending.status != RepoStatus.DUPLICATE:
+            summary.failures.append((pending.spec.key, pending.error or pending.status.value))
         return pending
-    facts = list(pending.facts.values())
+    key = pending.spec.key
+    usages: list = []
+    spans = SpanTracker()
+    last_chosen: Chosen | None = None
+    for sha, date, chosen in pending.commits:
+        if chosen != last_chosen:  # the same files give the same usages
+            facts = [_at_path(pending.facts[(blob, kind)], path) for path, (blob, kind) in sorted(chosen.items())]
+            usages = resolve_repo(facts, registry, repo=key, commit=sha)
+            last_chosen = chosen
+        if date is not None:
+            spans.see(usages, sha, date)
+    head_facts = [_at_path(pending.facts[(b, k)], p) for p, (b, k) in sorted(last_chosen.items())] if last_chosen else []
     problems = list(pending.problems) + [
-        Problem(pending.spec.key, f.path, "parse", f.status.value, f.error or "")
-        for f in facts if f.status != ParseStatus.OK
+        Problem(key, f.path, "parse", f.status.value, f.error or "") for f in head_facts if f.status != ParseStatus.OK
     ]
-    usages = resolve_repo(facts, registry, repo=pending.spec.key, commit=pending.commit)
+    usages = [replace(u, commit=pending.commit) if u.commit != pending.commit else u for u in usages]
     summary.repos_ok += 1
     summary.files_seen += pending.files_seen
-    summary.files_cached += len(facts) - len(pending.work)
+    summary.files_cached += len(pending.facts) - len(pending.work)
     return RepoResult(pending.spec, RepoStatus.OK, commit=pending.commit, files_seen=pending.files_seen,
-                      files_parsed=len(pending.work), usages=tuple(usages), problems=tuple(problems))
+                      files_parsed=len(pending.work), usages=tuple(usages), problems=tuple(problems),
+                      spans=spans.spans())
+
+
+def _at_path(facts: FileFacts, path: str) -> FileFacts:
+    return facts if facts.path == path else replace(facts, path=path)
 
 
 def _previous_usages(out: Path) -> dict[str, list]:
@@ -309,7 +348,8 @@ def _write(results: list[RepoResult], previous: dict[str, list], options: MineOp
         for r in results if r.status not in (RepoStatus.OK,)
     ]
     out = options.out
-    repo_models = tables.repo_models_table(usages, include_vendored=options.include_vendored)
+    spans = {r.spec.key: r.spans for r in results if r.spans}
+    repo_models = tables.repo_models_table(usages, include_vendored=options.include_vendored, spans=spans)
     tables.write_atomic(tables.usages_table(usages), out / "usages.parquet")
     tables.write_atomic(repo_models, out / "repo_models.parquet")
     tables.write_atomic(tables.repos_table(results, stale=frozenset(stale)), out / "repos.parquet")

@@ -16,7 +16,7 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from miner.records import Problem, RepoResult, Usage
+from miner.records import ModelSpan, Problem, RepoResult, Usage
 
 USAGES = pa.schema([
     ("repo", pa.string()), ("commit", pa.string()), ("path", pa.string()), ("line", pa.int32()),
@@ -30,6 +30,8 @@ USAGES = pa.schema([
 REPO_MODELS = pa.schema([
     ("repo", pa.string()), ("hub", pa.string()), ("repo_type", pa.string()), ("model_id", pa.string()),
     ("n_usages", pa.int32()), ("canonical_id", pa.string()), ("resolutions", pa.string()),
+    ("first_seen", pa.string()), ("first_seen_date", pa.string()),
+    ("last_seen", pa.string()), ("last_seen_date", pa.string()),
 ])
 
 REPOS = pa.schema([
@@ -52,9 +54,12 @@ def usages_table(usages: Iterable[Usage]) -> pa.Table:
     return pa.Table.from_pydict(columns, schema=USAGES)
 
 
-def repo_models_table(usages: Iterable[Usage], *, include_vendored: bool = False) -> pa.Table:
+def repo_models_table(usages: Iterable[Usage], *, include_vendored: bool = False,
+                      spans: dict[str, tuple[ModelSpan, ...]] | None = None) -> pa.Table:
     """One row per (repo, hub, repo_type, model_id): resolved ids only, never
-    local paths, and vendored library copies only when asked for."""
+    local paths, and vendored library copies only when asked for. With spans
+    (`--history`), every model ever seen on the history gets a row, with when
+    it was first and last seen; one no longer used at HEAD has `n_usages` 0."""
     counts: Counter[tuple[str, str, str, str]] = Counter()
     canonical: dict[tuple[str, str, str, str], str | None] = {}
     kinds: dict[tuple[str, str, str, str], set[str]] = {}
@@ -65,11 +70,21 @@ def repo_models_table(usages: Iterable[Usage], *, include_vendored: bool = False
         counts[key] += 1
         canonical.setdefault(key, u.canonical_id)
         kinds.setdefault(key, set()).add(u.resolution)
-    keys = sorted(counts)
+    seen: dict[tuple[str, str, str, str], ModelSpan] = {}
+    for repo, repo_spans in (spans or {}).items():
+        for span in repo_spans:
+            seen[(repo, span.hub, span.repo_type, span.model_id)] = span
+    keys = sorted(set(counts) | set(seen))
+    span_of = [seen.get(k) for k in keys]
     return pa.Table.from_pydict({
         "repo": [k[0] for k in keys], "hub": [k[1] for k in keys], "repo_type": [k[2] for k in keys],
-        "model_id": [k[3] for k in keys], "n_usages": [counts[k] for k in keys],
-        "canonical_id": [canonical[k] for k in keys], "resolutions": [",".join(sorted(kinds[k])) for k in keys],
+        "model_id": [k[3] for k in keys], "n_usages": [counts.get(k, 0) for k in keys],
+        "canonical_id": [canonical.get(k) for k in keys],
+        "resolutions": [",".join(sorted(kinds.get(k, ()))) for k in keys],
+        "first_seen": [s.first_commit if s else None for s in span_of],
+        "first_seen_date": [s.first_date if s else None for s in span_of],
+        "last_seen": [s.last_commit if s else None for s in span_of],
+        "last_seen_date": [s.last_date if s else None for s in span_of],
     }, schema=REPO_MODELS)
 
 

@@ -143,3 +143,25 @@ def test_failed_fetch_keeps_the_last_good_rows(world: dict[str, Path]) -> None:
 def test_missing_list_is_a_usage_error(tmp_path: Path, capsys) -> None:
     assert run(tmp_path / "nope.txt", tmp_path / "out") == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_history_gives_first_and_last_seen(tmp_path: Path, capsys) -> None:
+    load = 'from transformers import AutoModel\nm = AutoModel.from_pretrained("{}")\n'
+    repo = make_repo(tmp_path / "r", {"a.py": load.format("google-bert/bert-base-uncased"), "b.py": "x = 1\n"})
+    first = repo.head.commit.hexsha
+    second = commit(repo, {"a.py": load.format("FacebookAI/roberta-base")}, "switch")
+    third = commit(repo, {"b.py": load.format("google/flan-t5-small")}, "add")
+    commit(repo, {"README.md": "docs only\n"}, "docs")
+    listing = tmp_path / "list.txt"
+    listing.write_text("r\n")
+    out = tmp_path / "out"
+    assert run(listing, out, "--history") == EXIT_OK
+    assert "3 parsed" in capsys.readouterr().out, "each blob version is parsed once"
+    spans = {m["model_id"]: (m["first_seen"], m["last_seen"], m["n_usages"]) for m in rows(out, "repo_models")}
+    head = repo.head.commit.hexsha
+    assert spans == {
+        "google-bert/bert-base-uncased": (first, first, 0),
+        "FacebookAI/roberta-base": (second, head, 1),
+        "google/flan-t5-small": (third, head, 1),
+    }
+    assert {u["commit"] for u in rows(out, "usages")} == {head}
