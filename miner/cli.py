@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="count usages inside vendored library copies in repo_models")
     mine.add_argument("--keep-removed", action="store_true",
                       help="keep rows of repositories no longer in the list")
+    mine.add_argument("--backend", choices=("local", "dask"), default="local",
+                      help="local worker processes, or a dask.distributed cluster (one task per repository)")
+    mine.add_argument("--scheduler", default=None, help="with --backend dask: the scheduler address (tcp://host:8786)")
     mine.add_argument("--history", action="store_true",
                       help="mine every commit of the default branch; adds first/last seen to repo_models")
     mine.add_argument("--since", default=None, help="with --history: only commits after this date (git's --since)")
@@ -52,6 +55,9 @@ def _mine(args: argparse.Namespace) -> int:
     from miner import discover
     from miner.run import MineOptions, mine
 
+    if args.backend == "dask" and not args.scheduler:
+        print("error: --backend dask needs --scheduler ADDRESS", file=sys.stderr)
+        return EXIT_USAGE
     if not args.repos.is_file():
         print(f"error: repository list not found: {args.repos}", file=sys.stderr)
         return EXIT_USAGE
@@ -60,6 +66,7 @@ def _mine(args: argparse.Namespace) -> int:
         max_bytes=args.max_file_bytes or discover.DEFAULT_MAX_BYTES, include_vendored=args.include_vendored,
         keep_removed=args.keep_removed, fetch=not args.no_fetch, timeout=args.timeout,
         history=args.history or args.since is not None, since=args.since,
+        scheduler=args.scheduler if args.backend == "dask" else None,
     )
     progress = _progress() if sys.stderr.isatty() else None
     summary = mine(options, progress=progress)

@@ -239,6 +239,7 @@ class RepoResult:
     error: str | None = None
     files_seen: int = 0
     files_parsed: int = 0
+    files_cached: int = 0
     usages: tuple[Usage, ...] = field(default=())
     problems: tuple[Problem, ...] = field(default=())
     spans: tuple[ModelSpan, ...] = field(default=())  # with --history only

@@ -44,6 +44,7 @@ class MineOptions:
     keep_removed: bool = False
     fetch: bool = True
     timeout: float = 300.0
+    scheduler: str | None = None  # a dask.distributed scheduler address: one task per repository
     history: bool = False  # mine every commit of the default branch
     since: str | None = None  # with history: commits after this date
 
@@ -97,18 +98,67 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
     version = extractor_version(registry.version)
     prefilter = discover.Prefilter.build(registry.keywords, frozenset(registry.table("model_keys")))
     previous = _previous_usages(options.out)
-    results: list[RepoResult] = []
+    listed = mark_duplicates(specs)
+    if options.scheduler:
+        results = _mine_on_dask(listed, options, workdir)
+    else:
+        results = []
+        with FactsCache(_cache_path(options), version=version) as cache, \
+                Parallel(n_jobs=_jobs(options.jobs), batch_size=1, prefer="processes") as parallel:
+            for group in _groups(listed, options, workdir, cache, prefilter):
+                _extract_group(group, parallel, cache, registry)
+                for pending in group:
+                    result = _resolve(pending, registry)
+                    results.append(result)
+                    if progress:
+                        progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
+    return _write(results, previous, options, _summarize(results))
+
+
+def _cache_path(options: MineOptions) -> Path:
+    return options.out / ".cache" / "facts.sqlite"
+
+
+def mine_one(spec: RepoSpec, options: MineOptions, workdir: Path) -> RepoResult:
+    """One repository from clone to usages, in one process: the task of the
+    Dask backend, so that a clone and its files stay on one worker."""
+    registry = default_registry()
+    prefilter = discover.Prefilter.build(registry.keywords, frozenset(registry.table("model_keys")))
+    with FactsCache(_cache_path(options), version=extractor_version(registry.version)) as cache:
+        try:
+            pending = _read_repo(spec, options, workdir, cache, prefilter)
+        except RepoError as exc:
+            return RepoResult(spec, exc.status, error=exc.message)
+        _extract_group([pending], None, cache, registry)
+        return _resolve(pending, registry)
+
+
+def _mine_on_dask(listed: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: Path) -> list[RepoResult]:
+    from dask.distributed import Client
+    from joblib import parallel_config
+
+    early = {i: r for i, (spec, dup) in enumerate(listed) if (r := _unmineable(spec, dup)) is not None}
+    todo = [(i, spec) for i, (spec, _) in enumerate(listed) if i not in early]
+    with Client(options.scheduler, timeout=60), parallel_config(backend="dask"):
+        mined = Parallel(n_jobs=-1, batch_size=1)(delayed(mine_one)(spec, options, workdir) for _, spec in todo)
+    by_index = {**early, **{i: r for (i, _), r in zip(todo, mined)}}
+    return [by_index[i] for i in range(len(listed))]
+
+
+def _summarize(results: list[RepoResult]) -> Summary:
     summary = Summary()
-    with FactsCache(options.out / ".cache" / "facts.sqlite", version=version) as cache, \
-            Parallel(n_jobs=_jobs(options.jobs), batch_size=1, prefer="processes") as parallel:
-        for group in _groups(mark_duplicates(specs), options, workdir, cache, prefilter):
-            _extract_group(group, parallel, cache, registry, summary)
-            for pending in group:
-                result = _resolve(pending, registry, summary)
-                results.append(result)
-                if progress:
-                    progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
-    return _write(results, previous, options, summary)
+    for r in results:
+        if r.status == RepoStatus.OK:
+            summary.repos_ok += 1
+        elif r.status == RepoStatus.DUPLICATE:
+            summary.duplicates += 1
+        else:
+            summary.repos_failed += 1
+            summary.failures.append((r.spec.key, r.error or r.status.value))
+        summary.files_seen += r.files_seen
+        summary.files_parsed += r.files_parsed
+        summary.files_cached += r.files_cached
+    return summary
 
 
 def _jobs(jobs: int) -> int:
@@ -120,12 +170,9 @@ def _groups(specs: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: P
     group: list[_Pending | RepoResult] = []
     pending_bytes = 0
     for spec, duplicate in specs:
-        if duplicate:
-            group.append(RepoResult(spec, RepoStatus.DUPLICATE, error="listed more than once; mined once"))
-            continue
-        if spec.kind == "invalid":
-            status = RepoStatus.NOT_FOUND if "not found" in (spec.error or "") else RepoStatus.INVALID_LINE
-            group.append(RepoResult(spec, status, error=spec.error))
+        unmineable = _unmineable(spec, duplicate)
+        if unmineable is not None:
+            group.append(unmineable)
             continue
         try:
             pending = _read_repo(spec, options, workdir, cache, prefilter)
@@ -141,6 +188,16 @@ def _groups(specs: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: P
         yield group
 
 
+def _unmineable(spec: RepoSpec, duplicate: bool) -> RepoResult | None:
+    """The result of a line that is not mined at all: a duplicate or a bad line."""
+    if duplicate:
+        return RepoResult(spec, RepoStatus.DUPLICATE, error="listed more than once; mined once")
+    if spec.kind == "invalid":
+        status = RepoStatus.NOT_FOUND if "not found" in (spec.error or "") else RepoStatus.INVALID_LINE
+        return RepoResult(spec, status, error=spec.error)
+    return None
+
+
 def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: FactsCache,
                prefilter: discover.Prefilter) -> _Pending:
     with open_snapshot(spec, workdir=workdir, timeout=options.timeout, fetch=options.fetch) as snap:
@@ -151,10 +208,11 @@ def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: Facts
             listings = iter([(snap.commit, None, list(snap.files()))])
         pending = _Pending(spec, snap.commit, 0, [], {}, [], [])
         queued: set[tuple[str, FileKind]] = set()
+        scans: dict[tuple[str, FileKind], Scan] = {}
         for sha, date, files in listings:
             pending.files_seen = len(files)
             selected = _select(files, options, pending.problems if sha == snap.commit else [], spec.key)
-            chosen, data = _choose(selected, snap, cache, prefilter)
+            chosen, data = _choose(selected, snap, cache, prefilter, scans)
             pending.commits.append((sha, date, {p: (selected[p][0].blob, selected[p][1]) for p in chosen}))
             for path in sorted(chosen):
                 f, kind = selected[path]
@@ -187,14 +245,15 @@ def _select(files: list[SourceFile], options: MineOptions, problems: list[Proble
 
 
 def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: FactsCache,
-            prefilter: discover.Prefilter) -> tuple[set[str], dict[str, bytes]]:
+            prefilter: discover.Prefilter, memo: dict[tuple[str, FileKind], Scan]) -> tuple[set[str], dict[str, bytes]]:
     """The files to extract: those the prefilter wants, plus Python modules they
-    import and Python modules that import them. Scans are cached by blob."""
+    import and Python modules that import them. Scans are cached by blob (and
+    kept in `memo` across the commits of one repository)."""
     scans: dict[str, Scan] = {}
     data: dict[str, bytes] = {}
     new_scans = []
     for path, (f, kind) in selected.items():
-        scan = cache.get_scan(f.blob, kind)
+        scan = memo.get((f.blob, kind)) or cache.get_scan(f.blob, kind)
         if scan is None:
             raw = snap.read(f)
             imports = tuple(sorted(discover.imported_modules(raw))) if kind == FileKind.PYTHON else ()
@@ -202,6 +261,7 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
             new_scans.append((f.blob, kind, scan))
             if scan.wanted or kind == FileKind.PYTHON:
                 data[path] = raw
+        memo[(f.blob, kind)] = scan
         scans[path] = scan
     cache.put_scans(new_scans)
     chosen = {p for p, s in scans.items() if s.wanted}
@@ -229,12 +289,14 @@ def _imports_any(imports: tuple[str, ...], path: str, chosen: set[str], index, b
     return False
 
 
-def _extract_group(group: list, parallel: Parallel, cache: FactsCache, registry: Registry, summary: Summary) -> None:
+def _extract_group(group: list, parallel: Parallel | None, cache: FactsCache, registry: Registry) -> None:
+    """Extract the files of a group of repositories: on the pool in batches, or
+    in this process when there is little work (or no pool)."""
     work = [(p, blob, item) for p in group if isinstance(p, _Pending) for blob, item in p.work]
     if not work:
         return
     items = [item for _, _, item in work]
-    if sum(len(i.data) for i in items) < SERIAL_BELOW:
+    if parallel is None or sum(len(i.data) for i in items) < SERIAL_BELOW:
         results = extract_batch(items, registry.keywords)
     else:
         done = dict(_extract_parallel(_batches(items), parallel, registry.keywords))
@@ -242,7 +304,6 @@ def _extract_group(group: list, parallel: Parallel, cache: FactsCache, registry:
     cache.put_many([(blob, facts) for (_, blob, _), facts in zip(work, results) if facts.status != ParseStatus.FAILED])
     for (pending, blob, item), facts in zip(work, results):
         pending.facts[(blob, item.kind)] = facts
-        summary.files_parsed += 1
 
 
 def _extract_parallel(batches: list[list[WorkItem]], parallel: Parallel,
@@ -282,12 +343,8 @@ def _batches(items: list[WorkItem]) -> list[list[WorkItem]]:
     return batches
 
 
-def _resolve(pending: _Pending | RepoResult, registry: Registry, summary: Summary) -> RepoResult:
+def _resolve(pending: _Pending | RepoResult, registry: Registry) -> RepoResult:
     if isinstance(pending, RepoResult):
-        summary.repos_failed += pending.status != RepoStatus.DUPLICATE
-        summary.duplicates += pending.status == RepoStatus.DUPLICATE
-        if pending.status != RepoStatus.DUPLICATE:
-            summary.failures.append((pending.spec.key, pending.error or pending.status.value))
         return pending
     key = pending.spec.key
     usages: list = []
@@ -305,11 +362,9 @@ def _resolve(pending: _Pending | RepoResult, registry: Registry, summary: Summar
         Problem(key, f.path, "parse", f.status.value, f.error or "") for f in head_facts if f.status != ParseStatus.OK
     ]
     usages = [replace(u, commit=pending.commit) if u.commit != pending.commit else u for u in usages]
-    summary.repos_ok += 1
-    summary.files_seen += pending.files_seen
-    summary.files_cached += len(pending.facts) - len(pending.work)
     return RepoResult(pending.spec, RepoStatus.OK, commit=pending.commit, files_seen=pending.files_seen,
-                      files_parsed=len(pending.work), usages=tuple(usages), problems=tuple(problems),
+                      files_parsed=len(pending.work), files_cached=len(pending.facts) - len(pending.work),
+                      usages=tuple(usages), problems=tuple(problems),
                       spans=spans.spans())
 
 

@@ -165,3 +165,19 @@ def test_history_gives_first_and_last_seen(tmp_path: Path, capsys) -> None:
         "google/flan-t5-small": (third, head, 1),
     }
     assert {u["commit"] for u in rows(out, "usages")} == {head}
+
+
+def test_dask_backend_gives_the_same_tables(world: dict[str, Path]) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    listing = world["root"] / "list.txt"
+    listing.write_text(f"work\nfile://{world['bare']}\nfolder\n./missing\n")
+    local, remote = world["root"] / "local", world["root"] / "dask"
+    assert run(listing, local) == EXIT_SOME_FAILED
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        assert run(listing, remote, "--backend", "dask", "--scheduler", cluster.scheduler_address) == EXIT_SOME_FAILED
+    for table in ("usages", "repo_models"):
+        assert rows(local, table) == rows(remote, table), table
+    # what was parsed rather than taken from the cache depends on scheduling
+    drop = lambda r: {k: v for k, v in r.items() if k != "files_parsed"}  # noqa: E731
+    assert [drop(r) for r in rows(local, "repos")] == [drop(r) for r in rows(remote, "repos")]
