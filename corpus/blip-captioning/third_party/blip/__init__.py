@@ -1,0 +1,1 @@
+# Vendored from https://github.com/salesforce/BLIP (models/), BSD-3-Clause.
