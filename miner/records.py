@@ -110,6 +110,7 @@ class Binding:
     value: str
     kind: BindKind
     line: int
+    top: bool = True  # directly in the scope's body, not inside an if/for/try/with block
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,29 +103,44 @@ def _message(exc: Exception) -> str:
 # --- YAML ---------------------------------------------------------------------
 
 
+_YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def _read_yaml(text: str, found: _Found) -> None:
+    line_of = _yaml_lines(text)
     for document in yaml.compose_all(text, Loader=_YAML_LOADER):
         if document is not None:
-            _walk_yaml(document, (), found, 0)
+            _walk_yaml(document, (), found, 0, line_of)
 
 
-def _walk_yaml(node: yaml.Node, path: tuple[str, ...], found: _Found, depth: int) -> None:
+def _yaml_lines(text: str) -> Callable[[int], int]:
+    """YAML's 0-based line (it also breaks at a lone CR, NEL, LS and PS) to
+    the 1-based line counted in "\n"s, as everywhere else."""
+    if not re.search("\r(?!\n)|[\x85\u2028\u2029]", text):
+        return lambda line: line + 1
+    starts = [0] + [m.end() for m in _YAML_BREAK.finditer(text)]
+    newlines = [i for i, c in enumerate(text) if c == "\n"]
+    return lambda line: bisect_right(newlines, starts[min(line, len(starts) - 1)] - 1) + 1
+
+
+def _walk_yaml(node: yaml.Node, path: tuple[str, ...], found: _Found, depth: int,
+               line_of: Callable[[int], int]) -> None:
     found.visit(depth)
     if isinstance(node, yaml.ScalarNode):
         if node.tag == _STR_TAG:
-            found.add(node.start_mark.line + 1, path, node.value)
+            found.add(line_of(node.start_mark.line), path, node.value)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk_yaml(item, path + (str(i),), found, depth + 1)
+            _walk_yaml(item, path + (str(i),), found, depth + 1, line_of)
     elif isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if not isinstance(key, yaml.ScalarNode):
                 continue
             if key.tag == _MERGE_TAG:  # `<<: *defaults` merges the keys in place
                 for merged in value.value if isinstance(value, yaml.SequenceNode) else [value]:
-                    _walk_yaml(merged, path, found, depth + 1)
+                    _walk_yaml(merged, path, found, depth + 1, line_of)
             else:
-                _walk_yaml(value, path + (key.value,), found, depth + 1)
+                _walk_yaml(value, path + (key.value,), found, depth + 1, line_of)
 
 
 # --- JSON -----------------------------------------------------------------

@@ -68,6 +68,7 @@ class _State:
     defined: set[str] = field(default_factory=set)
     imported: set[str] = field(default_factory=set)
     module_aliases: set[str] = field(default_factory=set)
+    top: bool = True  # the statements being walked are directly in their scope's body
 
 
 def _text(node: ts.Node | None, limit: int = _MAX_TEXT) -> str:
@@ -115,10 +116,11 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
 
 def _walk_statements(root: ts.Node, scope: int, state: _State) -> None:
     """Visit statements depth-first with an explicit stack (no recursion limit)."""
-    stack: list[tuple[ts.Node, int]] = [(root, scope)]
+    stack: list[tuple[ts.Node, int, bool]] = [(root, scope, True)]
     while stack:
-        node, scope = stack.pop()
-        nested: list[tuple[ts.Node, int]] = []
+        node, scope, top = stack.pop()
+        state.top = top
+        nested: list[tuple[ts.Node, int, bool]] = []
         for child in node.named_children:
             kind = child.type
             if kind in ("import_statement", "import_from_statement"):
@@ -126,18 +128,18 @@ def _walk_statements(root: ts.Node, scope: int, state: _State) -> None:
             elif kind == "expression_statement":
                 _expression_statement(child, scope, state)
             elif kind in ("function_definition", "class_definition"):
-                nested.append((child.child_by_field_name("body"), _define(child, scope, state, ())))
+                nested.append((child.child_by_field_name("body"), _define(child, scope, state, ()), True))
             elif kind == "decorated_definition":
                 definition = child.child_by_field_name("definition")
                 decorators = tuple(_text(d)[1:].strip() for d in child.named_children if d.type == "decorator")
                 if definition is not None:
                     body = definition.child_by_field_name("body")
-                    nested.append((body, _define(definition, scope, state, decorators)))
+                    nested.append((body, _define(definition, scope, state, decorators), True))
             elif kind == "for_statement":
                 _for(child, scope, state)
-                nested.append((child, scope))
+                nested.append((child, scope, False))
             elif kind in _COMPOUND_BODIES or kind.endswith("_statement") and kind not in _SIMPLE:
-                nested.append((child, scope))
+                nested.append((child, scope, False))
         stack.extend(reversed(nested))
 
 
@@ -238,7 +240,7 @@ def _assignment(node: ts.Node, scope: int, state: _State) -> None:
     value = _text(right)
     for target in targets:
         if target is not None:
-            state.bindings.append(Binding(scope, _text(target, 300), value, BindKind.ASSIGN, _line(node)))
+            state.bindings.append(Binding(scope, _text(target, 300), value, BindKind.ASSIGN, _line(node), state.top))
 
 
 def _tensor_call(call: ts.Node) -> bool:
@@ -252,7 +254,7 @@ def _tensor_call(call: ts.Node) -> bool:
 def _for(node: ts.Node, scope: int, state: _State) -> None:
     left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
     if left is not None and right is not None:
-        state.bindings.append(Binding(scope, _text(left, 300), _text(right), BindKind.FOR, _line(node)))
+        state.bindings.append(Binding(scope, _text(left, 300), _text(right), BindKind.FOR, _line(node), state.top))
 
 
 def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[CallSite, ...]:
@@ -303,7 +305,7 @@ def _enclosing_scope(node: ts.Node, state: _State) -> int:
     for loop in comprehension_loops:
         left, right = loop.child_by_field_name("left"), loop.child_by_field_name("right")
         if left is not None and right is not None:
-            binding = Binding(scope, _text(left, 300), _text(right), BindKind.FOR, _line(loop))
+            binding = Binding(scope, _text(left, 300), _text(right), BindKind.FOR, _line(loop), False)
             if binding not in state.bindings:
                 state.bindings.append(binding)
     return scope

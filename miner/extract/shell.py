@@ -18,12 +18,13 @@ before the first option as positionals `#1`, `#2`, ... (`sys.argv[n]`).
 """
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from miner.extract.shell_syntax import (
-    MAX_NESTING, Branches, For, FuncDef, Lit, Maybe, Node, Param, Seq, Simple, Subst, Word, parse,
+    MAX_NESTING, Branches, Case, For, FuncDef, Lit, Maybe, Node, Param, Seq, Simple, Subst, Word, parse,
 )
 from miner.records import FileFacts, FileKind, ParseStatus, ShellArg
 
@@ -204,7 +205,7 @@ def _is_python(slot: Slot) -> bool:
 def _programs(slot: Slot, module: bool = False) -> tuple[str | None, ...]:
     if not slot.values:
         return (None,)
-    return tuple(f"-m {v}" if module else v for v in slot.values)
+    return tuple(f"-m {v}" if module else re.sub(r"^(\./)+", "", v) for v in slot.values)
 
 
 def _starts_program(slots: list[Slot], i: int) -> bool:
@@ -354,6 +355,8 @@ class _Evaluator:
             self._branches((node.body,), env, exhaustive=False)
         elif isinstance(node, Branches):
             self._branches(node.bodies, env, node.exhaustive)
+        elif isinstance(node, Case):
+            self._case(node, env)
         elif isinstance(node, For):
             self._for(node, env)
         elif isinstance(node, FuncDef):
@@ -370,6 +373,28 @@ class _Evaluator:
         joined = _join_envs(outs)
         env.clear()
         env.update(joined)
+
+    def _case(self, node: Case, env: Env) -> None:
+        """Only the arms a known subject matches; every arm for an unknown one."""
+        alts, unknown = self.expand(node.subject, env, split=False) if node.subject else ([], True)
+        if unknown or not alts:
+            exhaustive = any(p.raw == "*" for patterns, _ in node.arms for p in patterns)
+            self._branches(tuple(body for _, body in node.arms), env, exhaustive)
+            return
+        chosen: dict[int, None] = {}
+        exhaustive = True
+        for value in (" ".join(alt) for alt in alts):
+            arm = next((i for i, (patterns, _) in enumerate(node.arms)
+                        if any(self._matches(p, value, env) for p in patterns)), None)
+            if arm is None:
+                exhaustive = False
+            else:
+                chosen.setdefault(arm, None)
+        self._branches(tuple(node.arms[i][1] for i in chosen), env, exhaustive)
+
+    def _matches(self, pattern: Word, value: str, env: Env) -> bool:
+        alts, unknown = self.expand(pattern, env, split=False)
+        return unknown or any(fnmatch.fnmatchcase(value, " ".join(alt)) for alt in alts)
 
     def _for(self, node: For, env: Env) -> None:
         if not node.var:  # C-style `for ((...))`

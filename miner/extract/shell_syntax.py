@@ -19,6 +19,7 @@ MAX_NESTING = 40  # deepest `${...}` default and compound command that is follow
 _BLANKS = " \t\r\f\v"
 _META = _BLANKS + "\n;&|()<>"
 _PLAIN = re.compile(r"[^\s'\"\\$`;&|()<>]+")
+_DQ_PLAIN = re.compile(r'[^"\\$`]*')
 _OPERATORS = ("<<<", "<<-", ";;&", "&>>", "&&", "||", ";;", ";&", "|&", "&>", ">>", "<<", "<&", ">&", "<>", ">|",
               ";", "&", "|", "(", ")", "<", ">")
 _HEREDOC_OPS = ("<<", "<<-")
@@ -201,7 +202,7 @@ class _Lexer:
 
     def _read_double(self, i: int, parts: list[Part], depth: int) -> int:
         buf: list[str] = []
-        before = len(parts)
+        before, start = len(parts), i
         while i < self.n and self.s[i] != '"':
             c = self.s[i]
             if c == "\\" and self.s[i + 1: i + 2] in ('"', "\\", "$", "`", "\n"):
@@ -219,10 +220,11 @@ class _Lexer:
                     part, i = Subst(self.s[i + 1: end], self.line_at(i)), end + 1
                 parts.append(part)
             else:
-                buf.append(c)
-                i += 1
+                chunk = _DQ_PLAIN.match(self.s, i).group() or c
+                buf.append(chunk)
+                i += len(chunk)
         if i >= self.n:
-            self.errors.append("unterminated double quote")
+            self.errors.append(f"unterminated double quote from line {self.line_at(start)}")
         if buf or len(parts) == before:  # `""` is still one (empty) field
             parts.append(Lit("".join(buf), True))
         return i + 1
@@ -252,6 +254,8 @@ class _Lexer:
 
     def _brace(self, inner: str, quoted: bool, at: int, depth: int) -> Part:
         m = _PARAM_HEAD.match(inner)
+        if depth >= MAX_NESTING:
+            self.errors.append(f"`${{...}}` nested deeper than {MAX_NESTING} levels")
         if m is None or depth >= MAX_NESTING or (inner[:1] in "#!" and len(inner) > 1):
             return Subst(None, self.line_at(at))
         name, index, rest = m.group(1), m.group(2), inner[m.end():]
@@ -363,6 +367,12 @@ class Branches:
 
 
 @dataclass(frozen=True, slots=True)
+class Case:
+    subject: Word | None
+    arms: tuple[tuple[tuple[Word, ...], Node], ...]  # (patterns, body)
+
+
+@dataclass(frozen=True, slots=True)
 class For:
     var: str
     words: tuple[Word, ...] | None  # None: `for x; do` loops over "$@"
@@ -375,7 +385,7 @@ class FuncDef:
     body: Node
 
 
-Node = Union[Simple, Seq, Maybe, Branches, For, FuncDef]
+Node = Union[Simple, Seq, Maybe, Branches, Case, For, FuncDef]
 
 _REDIRECTS = frozenset({"<", ">", ">>", "<<", "<<-", "<<<", "&>", "&>>", "<&", ">&", "<>", ">|"})
 _COMPOUND = {"if": "parse_if", "for": "parse_for", "select": "parse_for", "while": "parse_while",
@@ -387,7 +397,7 @@ class _Parser:
     tokens: list[Token]
     pos: int = 0
     depth: int = 0
-    funcs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
     def peek(self, offset: int = 0) -> Token | None:
         at = self.pos + offset
@@ -452,9 +462,12 @@ class _Parser:
             compound = self._compound(tok)
             if compound is not None:
                 return compound
-        elif tok.kind == "op" and tok.text == "(":
-            self.pos += 1
-            return Seq(())
+        elif (tok.kind == "op" and tok.text == "(") or (tok.kind == "word" and tok.text in _COMPOUND):
+            if not self.errors:
+                self.errors.append(f"commands nested deeper than {MAX_NESTING} levels read as flat")
+            if tok.kind == "op":
+                self.pos += 1
+                return Seq(())
         return self.parse_simple()
 
     def _compound(self, tok: Token) -> Node | None:
@@ -529,36 +542,35 @@ class _Parser:
 
     def parse_case(self) -> Node:
         self.pos += 1
-        if self.peek() is not None and self.peek().kind == "word":
+        subject = self.peek()
+        if subject is not None and subject.kind == "word":
             self.pos += 1
         self.skip_newlines()
         self.expect("in")
-        bodies, exhaustive = [], False
+        arms = []
         while True:
             self.skip_newlines()
-            tok = self.peek()
-            if tok is None or self.at_word("esac"):
+            if self.peek() is None or self.at_word("esac"):
                 break
             patterns = self._case_patterns()
-            exhaustive = exhaustive or "*" in patterns
-            bodies.append(self.parse_list(frozenset({"esac"}), frozenset({";;", ";&", ";;&"})))
+            arms.append((patterns, self.parse_list(frozenset({"esac"}), frozenset({";;", ";&", ";;&"}))))
             if self.at_op(";;", ";&", ";;&"):
                 self.pos += 1
         self.expect("esac")
-        return Branches(tuple(bodies), exhaustive)
+        return Case(subject.word if subject is not None else None, tuple(arms))
 
-    def _case_patterns(self) -> list[str]:
+    def _case_patterns(self) -> tuple[Word, ...]:
         patterns = []
         if self.at_op("("):
             self.pos += 1
         while (tok := self.peek()) is not None and not self.at_op(")"):
             if tok.kind == "nl" or self.at_word("esac"):
-                return patterns
-            if tok.kind == "word":
-                patterns.append(tok.text)
+                return tuple(patterns)
+            if tok.word is not None:
+                patterns.append(tok.word)
             self.pos += 1
         self.pos += 1
-        return patterns
+        return tuple(patterns)
 
     def parse_group(self) -> Node:
         self.pos += 1
@@ -610,4 +622,6 @@ def parse(text: str, first_line: int = 1) -> tuple[Node, list[str]]:
     """The syntax tree of a script and the errors met on the way (the tree is
     still built: unterminated constructs end at the end of the text)."""
     tokens, errors = tokenize(text, first_line)
-    return _Parser(tokens).parse_list(), errors
+    parser = _Parser(tokens)
+    tree = parser.parse_list()
+    return tree, errors + parser.errors

@@ -16,7 +16,7 @@ import string
 from dataclasses import dataclass, replace
 
 from miner.records import Binding, BindKind, Resolution, Scope, ScopeKind
-from miner.resolve.repo import FileView, RepoView, argparse_dest, is_config_load
+from miner.resolve.repo import FileView, RepoView, is_config_load, visible_at
 
 MAX_DEPTH = 16
 MAX_CANDIDATES = 64
@@ -48,17 +48,23 @@ class Ctx:
     scope: int
     depth: int = 0
     seen: frozenset = frozenset()
+    line: int | None = None  # where the expression is, in `scope`; None: anywhere (a later call)
 
     def deeper(self, key: object = None, *, view: FileView | None = None, scope: int | None = None) -> "Ctx":
+        same_place = (view is None or view is self.view) and (scope is None or scope == self.scope)
         return Ctx(
             view or self.view,
             self.scope if scope is None else scope,
             self.depth + 1,
             self.seen | {key} if key is not None else self.seen,
+            self.line if same_place else None,
         )
 
 
 _WEAK = (Resolution.LITERAL, Resolution.CONSTANT)
+# Values that are only defaults: whoever runs the code may pass another.
+_OVERRIDABLE = (Resolution.ARGPARSE_DEFAULT, Resolution.DATACLASS_DEFAULT, Resolution.ENV_DEFAULT,
+                Resolution.SHELL_ARG, Resolution.DEFAULT_PARAM)
 _PATH_CALLS = re.compile(r"^(os\.path\.\w+|path\.\w+|Path|pathlib\.Path|PurePath|\w+\.joinpath|os\.getcwd|"
                          r"tempfile\.\w+|\w+\.resolve|\w+\.absolute|glob\.glob|expanduser|abspath|join)$")
 _ENV_GETTERS = ("os.getenv", "os.environ.get", "getenv", "environ.get", "os.environ.setdefault")
@@ -82,12 +88,12 @@ class Evaluator:
         self.repo = repo
         self._steps = 0
 
-    def values(self, text: str, view: FileView, scope: int) -> list[Candidate]:
+    def values(self, text: str, view: FileView, scope: int, line: int | None = None) -> list[Candidate]:
         node = parse_expr(text)
         if node is None:
             return []
         self._steps = 0
-        return self.eval(node, Ctx(view, scope))[:MAX_CANDIDATES]
+        return self.eval(node, Ctx(view, scope, line=line))[:MAX_CANDIDATES]
 
     def eval(self, node: ast.expr, ctx: Ctx) -> list[Candidate]:
         self._steps += 1
@@ -169,7 +175,7 @@ class Evaluator:
             found: list[Candidate] = []
             if scope.kind == ScopeKind.FUNCTION:
                 found += self._param(scope, name, sub)
-            bindings = view.bindings.get((scope_id, name), [])
+            bindings = visible_at(view.bindings.get((scope_id, name), []), ctx.line if scope_id == ctx.scope else None)
             found += self._bindings(bindings, name, sub)
             imp = view.imports.get((scope_id, name))
             if imp is not None:
@@ -296,10 +302,18 @@ class Evaluator:
             default = parse_expr(param.default)
             if default is not None:
                 cli = self._cli_param_default(default, ctx)
-                out += cli if cli is not None else wrap(self.eval(default, ctx), Resolution.DEFAULT_PARAM)
+                kind = Resolution.ARGPARSE_DEFAULT if self._fired(scope, ctx.view) else Resolution.DEFAULT_PARAM
+                out += cli if cli is not None else wrap(self.eval(default, ctx), kind)
         out += self._click_default(scope, name, ctx)
         out += self._callers(scope, name, ctx)
         return [c for c in out if c.value is not None]
+
+    @staticmethod
+    def _fired(scope: Scope, view: FileView) -> bool:
+        """A function handed to `fire.Fire` is a command line: its defaults are
+        option defaults."""
+        return any(call.callee.endswith("Fire") and call.args and call.args[0].value == scope.name
+                   for call in view.facts.calls)
 
     def _cli_param_default(self, node: ast.expr, ctx: Ctx) -> list[Candidate] | None:
         """typer's `name: str = typer.Option("x")` and the like."""
@@ -363,15 +377,27 @@ class Evaluator:
             return True
         qualified = caller.qualify(call.callee, call.scope)
         if qualified is not None:
-            module = qualified.rsplit(".", 1)[0]
+            module, _, attr = qualified.rpartition(".")
             if module.endswith("." + name) or module == name:  # `mod.Class.method`
-                module = module.rsplit(".", 1)[0]
-            return self.repo.module(module, importer=caller.path) is definer
+                module, _, attr = module.rpartition(".")
+            return self._defining_view(module, attr, caller.path) is definer
         if "." not in call.callee:
             return False  # a bare name that is not imported is some other function
         return any(self.repo.module(i.target.rsplit(".", 1)[0], importer=caller.path) is definer
                    or self.repo.module(i.target, importer=caller.path) is definer
                    for i in caller.facts.imports if i.alias != "*")
+
+    def _defining_view(self, module: str, name: str, importer: str, depth: int = 0) -> FileView | None:
+        """The file that defines `module.name`, following re-exports
+        (`from .backbones import load` in a package's `__init__.py`)."""
+        view = self.repo.module(module, importer=importer) if module else None
+        if view is None or depth > 5 or view.defs.get(name):
+            return view
+        imp = view.imports.get((0, name))
+        if imp is None:
+            return view
+        target_module, _, attr = imp.target.rpartition(".")
+        return self._defining_view(target_module or ".", attr, view.path, depth + 1)
 
     def _imported(self, target: str, ctx: Ctx) -> list[Candidate]:
         """The value of an imported name: a constant of another module of the repo."""
@@ -522,6 +548,8 @@ class Evaluator:
         out: list[Candidate] = []
         keys = self.eval(key_node, ctx.deeper()) if not isinstance(key_node, ast.Slice) else []
         narrowed = self._choices(key_node, ctx)
+        if narrowed is not None or any(k.kind in _OVERRIDABLE for k in keys):
+            keys = []  # a default the user can override: any key (narrowed by choices) may come
         for container, cctx in self.containers(node.value, ctx.deeper()):
             out += self._index(container, keys, narrowed, cctx)
         return out
@@ -555,6 +583,8 @@ class Evaluator:
         return None
 
     def _eval_Call(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join"):
+            return self._format(node, ctx) if node.func.attr == "format" else self._join(node, ctx)
         name = _callee_name(node)
         if name is None:
             return []
@@ -566,10 +596,6 @@ class Evaluator:
                     if c.value is not None] if default is not None else []
         if last == "get" and isinstance(node.func, ast.Attribute):
             return self._dict_get(node, ctx)
-        if last == "format" and isinstance(node.func, ast.Attribute):
-            return self._format(node, ctx)
-        if last == "join" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Constant):
-            return self._join(node, ctx)
         if last in _PASS_THROUGH:
             return self._pass_through(node, last, ctx)
         if _PATH_CALLS.match(name) or _PATH_CALLS.match(qualified):
@@ -608,7 +634,7 @@ class Evaluator:
         return out
 
     def _join(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
-        sep = node.func.value.value
+        sep = node.func.value.value if isinstance(node.func.value, ast.Constant) else None
         if not isinstance(sep, str) or not node.args:
             return []
         for container, cctx in self.containers(node.args[0], ctx.deeper()):

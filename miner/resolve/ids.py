@@ -93,7 +93,7 @@ def plain_name(value: str) -> IdVerdict:
     value = value.strip()
     if not value:
         return INVALID
-    if _path_like(value) or "/" in value.strip("/"):
+    if _path_like(value) or "/" in value:
         return LOCAL
     if _PLACEHOLDER.search(value) and not value.startswith("."):
         return INVALID

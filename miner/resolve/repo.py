@@ -23,7 +23,8 @@ class FileView:
         self.scopes: tuple[Scope, ...] = facts.scopes or (Scope(0, None, ScopeKind.MODULE, "", 1),)
         self.bindings: dict[tuple[int, str], list[Binding]] = defaultdict(list)
         for b in facts.bindings:
-            self.bindings[(b.scope, b.target)].append(b)
+            for name in target_names(b.target):
+                self.bindings[(b.scope, name)].append(b)
         self.imports: dict[tuple[int, str], Import] = {}
         self.star_imports: list[str] = []
         for imp in facts.imports:
@@ -164,6 +165,34 @@ class RepoView:
             if posixpath.basename(program) == base or (program.startswith("-m ") and module.endswith(program[3:])):
                 out.append((path, arg))
         return out
+
+
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def target_names(target: str) -> list[str]:
+    """The names an assignment target binds: itself, or each name of a tuple."""
+    if "," not in target and not target.startswith(("(", "[")):
+        return [target]
+    return [m.group(0) for m in _NAME.finditer(target)]
+
+
+def visible_at(bindings: list[Binding], line: int | None) -> list[Binding]:
+    """The bindings that can still hold at `line` of the same scope (None: the
+    end of the scope): the last one made directly in the scope body before it,
+    and any made after that in a branch or loop. A use before every binding
+    (a function that runs later) sees them all."""
+    if line is None:
+        before = bindings
+    else:
+        before = [b for b in bindings if b.line < line]
+        if not before:
+            return bindings
+    tops = [b for b in before if b.top]
+    if not tops:
+        return before
+    last = max(b.line for b in tops)
+    return [b for b in before if b.line >= last]
 
 
 def argparse_dest(call: CallSite) -> str | None:

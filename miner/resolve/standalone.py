@@ -8,6 +8,8 @@ Hugging Face id, and never twice when resolution already linked it to a call.
 """
 from __future__ import annotations
 
+import posixpath
+
 from miner.patterns import Registry
 from miner.records import Resolution, Usage
 from miner.resolve import ids
@@ -17,6 +19,20 @@ from miner.resolve.usages import RepoContext, is_vendored
 
 def _key(name: str) -> str:
     return name.lstrip("-").replace("-", "_").lower()
+
+
+def _configs_read_by_code(view: RepoView) -> set[str]:
+    """Config files whose name appears in a string of the repository's Python
+    code (a default path, an `open(...)`): those are read by code we can follow,
+    so their keys alone do not make a usage."""
+    strings = "\n".join(
+        text
+        for f in view.files.values()
+        for text in [*(b.value for b in f.facts.bindings), *(a.value for c in f.facts.calls for a in c.args),
+                     *(p.default or "" for s in f.scopes for p in s.params)]
+        if "'" in text or '"' in text
+    )
+    return {path for path in view.config_paths if posixpath.basename(path) in strings}
 
 
 def standalone_usages(view: RepoView, registry: Registry, ctx: RepoContext, *, linked: list[Usage]) -> list[Usage]:
@@ -40,7 +56,10 @@ def standalone_usages(view: RepoView, registry: Registry, ctx: RepoContext, *, l
     for path, arg in view.shell_args:
         for value in arg.values:
             add(path, arg.line, f"shell:{arg.option}", _key(arg.option), value, Resolution.SHELL_ARG, arg.expression)
+    read_by_code = _configs_read_by_code(view)
     for path, cv in view.config_values:
+        if path in read_by_code:
+            continue  # the code reads it: resolution already linked what it loads
         last = cv.key.rsplit(".", 1)[-1]
         add(path, cv.line, f"config:{cv.key}", _key(last), cv.value, Resolution.CONFIG_FILE, f"{cv.key}: {cv.value}")
     return rows

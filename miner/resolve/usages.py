@@ -111,12 +111,19 @@ class UsageBuilder:
         id_text = self._arg_text(call, api.id) if not api.id.callee else None
         base = self._base(hit, id_text or "")
         if api.id.callee:
-            return [self._row(base, Candidate(hit.qualname.rsplit(".", 1)[-1], Resolution.LITERAL), hit)]
+            cands = [Candidate(hit.qualname.rsplit(".", 1)[-1], Resolution.LITERAL)]
+            rows = [self._row(base, c, hit) for c in (self._with_entry(hit, cands) if api.entry else cands)]
+            return _unique([r for r in rows if r is not None])
         if id_text is None:
             return self._without_id(hit, base)
         if self._local_forced(hit):
             return [self._local(base)]
-        cands = self.evaluator.values(id_text, view, call.scope)
+        cands = self.evaluator.values(id_text, view, call.scope, call.line)
+        if api.require_prefix and not any(isinstance(c.value, str) and c.value.startswith(tuple(p for p, _ in api.prefixes))
+                                          for c in cands):
+            return []  # e.g. an architecture name: builds a model, loads no hub weights
+        if not cands and self._passes_loaded_object(id_text, hit):
+            return []  # the object came from another loading call, which is its own usage
         if api.entry is not None:
             cands = self._with_entry(hit, cands)
         rows = [r for r in (self._row(base, c, hit) for c in cands) if r is not None]
@@ -164,23 +171,27 @@ class UsageBuilder:
         return row
 
     def _verdict(self, value: str, api: ApiPattern) -> tuple[ids.IdVerdict, str | None]:
-        hub = None
-        for prefix, prefix_hub in api.prefixes:
-            if value.startswith(prefix):
-                value, hub = value[len(prefix):], prefix_hub
-                break
+        """Check a candidate against the API's id form. A candidate may carry an
+        entry (`repo\0entry`: torch.hub's model, open_clip's pretrained tag)."""
+        value, _, entry = value.partition("\0")
+        hub = next((h for prefix, h in api.prefixes if value.startswith(prefix)), None)
+        if hub is not None:
+            value = value[len(next(p for p, h in api.prefixes if value.startswith(p) and h == hub)):]
+            form = "hf" if hub == "huggingface" else "url"
+            entry = "" if hub == "huggingface" else entry  # `hf-hub:org/name` names the whole repository
         else:
-            if api.require_prefix:
-                return ids.plain_name(value), None
-        form = "hf" if hub == "huggingface" else api.id_form
-        if form == "hf":
-            return ids.hf_id(value, legacy=self.legacy, namespace=api.namespace), hub
-        if form == "url":
-            return ids.url_or_handle(value), hub
+            form = api.id_form
         if form == "torch_hub":
-            repo_part, _, entry = value.partition("\0")
-            return ids.torch_hub(repo_part, entry or None), hub
-        return ids.plain_name(value), hub
+            return ids.torch_hub(value, entry or None), hub
+        if form == "hf":
+            known = self.registry.table(api.canonical) if api.canonical else {}
+            if value in known:
+                return ids.IdVerdict(ids.IdKind.HUB, value), hub
+            return ids.hf_id(value, legacy=self.legacy, namespace=api.namespace), hub
+        full = f"{value}:{entry}" if entry else value
+        if form == "url":
+            return ids.url_or_handle(full), hub
+        return ids.plain_name(full), hub
 
     def _canonical(self, model_id: str, api: ApiPattern, hub: str) -> str | None:
         if api.canonical:
@@ -205,7 +216,7 @@ class UsageBuilder:
             return [base]
         table = self.registry.table(api.task_defaults)
         rows = []
-        for cand in self.evaluator.values(task_text, hit.view, hit.call.scope):
+        for cand in self.evaluator.values(task_text, hit.view, hit.call.scope, hit.call.line):
             model = table.get(cand.value) if isinstance(cand.value, str) else None
             if model:
                 rows.append(_replace(base, model_id=model, resolution=Resolution.PIPELINE_TASK_DEFAULT.value,
@@ -214,20 +225,41 @@ class UsageBuilder:
 
     def _with_entry(self, hit: Hit, cands: list[Candidate]) -> list[Candidate]:
         entry_text = self._arg_text(hit.call, hit.api.entry)
-        entries = self.evaluator.values(entry_text, hit.view, hit.call.scope) if entry_text else []
-        names = [e.value for e in entries if isinstance(e.value, str)] or [""]
+        entries = self.evaluator.values(entry_text, hit.view, hit.call.scope, hit.call.line) if entry_text else []
+        named = [e for e in entries if isinstance(e.value, str)] or [Candidate("", Resolution.LITERAL)]
         out = []
         for c in cands:
-            if isinstance(c.value, str):
-                out += [Candidate(f"{c.value}\0{n}", c.kind, c.origin, c.carrier, c.expression) for n in names]
-            else:
+            if not isinstance(c.value, str):
                 out.append(c)
+                continue
+            for e in named:  # the more telling kind of the two parts
+                kind = _stronger(c.kind, e.kind) if e.value else c.kind
+                out.append(Candidate(f"{c.value}\0{e.value}", kind, c.origin, c.carrier, c.expression))
         return out
+
+    def _passes_loaded_object(self, text: str, hit: Hit) -> bool:
+        """`Inference(model)` where `model = Model.from_pretrained(...)`: the
+        argument is a model object made by a known API, not an id."""
+        node = parse_expr(text)
+        if not isinstance(node, ast.Name):
+            return False
+        view = hit.view
+        for scope in view.chain(hit.call.scope):
+            bindings = view.bindings.get((scope, node.id))
+            if bindings:
+                values = [parse_expr(b.value) for b in bindings]
+                return all(isinstance(v, ast.Call) and self._is_api_call(v, view, scope) for v in values)
+        return False
+
+    def _is_api_call(self, node: ast.Call, view: FileView, scope: int) -> bool:
+        callee = ast.unparse(node.func) if isinstance(node.func, (ast.Name, ast.Attribute)) else ""
+        qualified = view.qualify(callee, scope) if callee else None
+        return bool(qualified and self.registry.match(qualified))
 
     def _local_forced(self, hit: Hit) -> bool:
         for keyword, value in hit.api.local_if:
             text = self._arg_text(hit.call, ArgSpec(keywords=(keyword,)))
-            if text is not None and any(c.value == value for c in self.evaluator.values(text, hit.view, hit.call.scope)):
+            if text is not None and any(c.value == value for c in self.evaluator.values(text, hit.view, hit.call.scope, hit.call.line)):
                 return True
         return False
 
@@ -242,7 +274,7 @@ class UsageBuilder:
         text = self._arg_text(hit.call, spec) if spec else None
         if text is None:
             return None
-        for c in self.evaluator.values(text, hit.view, hit.call.scope):
+        for c in self.evaluator.values(text, hit.view, hit.call.scope, hit.call.line):
             if isinstance(c.value, str):
                 return c.value
         return None
@@ -251,7 +283,7 @@ class UsageBuilder:
         text = self._arg_text(hit.call, ArgSpec(keywords=keywords)) if keywords else None
         if text is None:
             return None
-        values = {c.value for c in self.evaluator.values(text, hit.view, hit.call.scope)}
+        values = {c.value for c in self.evaluator.values(text, hit.view, hit.call.scope, hit.call.line)}
         if True in values:
             return True
         return False if values == {False} else None
@@ -283,6 +315,12 @@ class UsageBuilder:
             if spec.position < len(positional):
                 return positional[spec.position]
         return None
+
+
+def _stronger(a: Resolution, b: Resolution) -> Resolution:
+    """Of two parts' kinds, the one that says more: literal < constant < the rest."""
+    rank = {Resolution.LITERAL: 0, Resolution.CONSTANT: 1}
+    return a if rank.get(a, 2) >= rank.get(b, 2) else b
 
 
 def _looks_local(text: str) -> bool:
