@@ -23,6 +23,8 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     entry = { position = 1, keywords = ["model"] }  # joined as `id:entry` (torch.hub)
     task = { position = 0, keywords = ["task"] }    # pipeline tasks
     task_defaults = "pipeline_tasks"               # table used when no id is given
+    default_id = "sentence-transformers/all-mpnet-base-v2"  # what the library loads when no id is given
+    also = [{ keywords = ["tokenizer"] }]          # more arguments that name a model (one row each)
     file = { position = 1, keywords = ["filename"] }
     revision = ["revision"]
     trust_remote_code = ["trust_remote_code"]
@@ -75,6 +77,8 @@ class ApiPattern:
     entry: ArgSpec | None = None
     task: ArgSpec | None = None
     task_defaults: str | None = None
+    default_id: str | None = None
+    also: tuple[ArgSpec, ...] = ()
     file: ArgSpec | None = None
     revision: tuple[str, ...] = ()
     trust_remote_code: tuple[str, ...] = ()
@@ -143,7 +147,7 @@ _LIBRARY_KEYS = {"library", "hub", "repo_type", "id_form", "canonical", "namespa
 _API_KEYS = {
     "callee", "id", "entry", "task", "task_defaults", "file", "revision", "trust_remote_code",
     "auth", "repo_type_arg", "only_if", "local_if", "prefixes", "require_prefix", "hub",
-    "repo_type", "id_form", "canonical", "namespace", "note",
+    "repo_type", "id_form", "canonical", "namespace", "note", "default_id", "also",
 }
 
 
@@ -193,6 +197,8 @@ def _api(lib: dict, raw: dict, where: str) -> ApiPattern:
         entry=_argspec(raw.get("entry"), f"{where}.entry"),
         task=_argspec(raw.get("task"), f"{where}.task"),
         task_defaults=raw.get("task_defaults"),
+        default_id=raw.get("default_id"),
+        also=tuple(_argspec(a, f"{where}.also") for a in raw.get("also", ())),
         file=_argspec(raw.get("file"), f"{where}.file"),
         revision=_names(raw.get("revision"), f"{where}.revision"),
         trust_remote_code=_names(raw.get("trust_remote_code"), f"{where}.trust_remote_code"),

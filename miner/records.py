@@ -54,6 +54,7 @@ class Resolution(str, Enum):
     SHELL_ARG = "shell_arg"
     CONFIG_FILE = "config_file"
     PIPELINE_TASK_DEFAULT = "pipeline_task_default"
+    LIBRARY_DEFAULT = "library_default"  # the library's own default model, no id given
     LOCAL_PATH = "local_path"
     UNRESOLVED = "unresolved"
 

@@ -47,7 +47,7 @@ def notebook_code(data: bytes) -> NotebookCode | str:
         source = _code_source(cell)
         if source is not None:
             _add_cell(source, lines, shell)
-    return NotebookCode("\n".join(lines), tuple(shell), _language(notebook))
+    return NotebookCode("\n".join(lines), tuple(shell), _language(notebook, cells))
 
 
 def _load(data: bytes) -> Any:
@@ -85,14 +85,16 @@ def _code_source(cell: Any) -> str | None:
     return None
 
 
-def _language(notebook: dict[str, Any]) -> str | None:
+def _language(notebook: dict[str, Any], cells: list[Any]) -> str | None:
+    """The kernel's language from the metadata, or (nbformat 3) from a code cell."""
     metadata = notebook.get("metadata")
-    if not isinstance(metadata, dict):
-        return None
-    for key, field in (("kernelspec", "language"), ("language_info", "name")):
-        section = metadata.get(key)
-        if isinstance(section, dict) and isinstance(section.get(field), str):
-            return section[field]
+    for key, name in (("kernelspec", "language"), ("language_info", "name")):
+        section = metadata.get(key) if isinstance(metadata, dict) else None
+        if isinstance(section, dict) and isinstance(section.get(name), str):
+            return section[name]
+    for cell in cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code" and isinstance(cell.get("language"), str):
+            return cell["language"]
     return None
 
 

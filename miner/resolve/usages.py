@@ -105,6 +105,17 @@ class UsageBuilder:
         self.legacy = registry.table("legacy_hf")
 
     def usages(self, hit: Hit) -> list[Usage]:
+        rows = self._main_usages(hit)
+        for spec in hit.api.also:  # a second model in the same call (a tokenizer, a vocoder)
+            text = self._arg_text(hit.call, spec)
+            if text is not None and rows:
+                base = replace(rows[0], expression=text[:500], model_id=None, canonical_id=None,
+                               resolution=Resolution.UNRESOLVED.value)
+                cands = self.evaluator.values(text, hit.view, hit.call.scope, hit.call.line)
+                rows += [r for r in (self._row(base, c, hit) for c in cands) if r is not None and r.model_id]
+        return _unique(rows)
+
+    def _main_usages(self, hit: Hit) -> list[Usage]:
         api, call, view = hit.api, hit.call, hit.view
         if api.only_if and not self._truthy_any(hit, api.only_if):
             return []
@@ -209,6 +220,9 @@ class UsageBuilder:
 
     def _without_id(self, hit: Hit, base: Usage) -> list[Usage]:
         api = hit.api
+        if api.default_id and not any(a.star for a in hit.call.args):
+            return [_replace(base, model_id=api.default_id, resolution=Resolution.LIBRARY_DEFAULT.value,
+                             expression="", canonical_id=self._canonical(api.default_id, api, api.hub))]
         if api.task is None or not api.task_defaults:
             return [base]
         task_text = self._arg_text(hit.call, api.task)
