@@ -25,7 +25,7 @@ test: install
 bench: install
 	$(BIN)/python -m benchmarks.run
 
-golden: install
+golden: install  # regenerate tests/golden and the README table of libraries
 	$(BIN)/python -m tests.golden --write
 
 clean:
