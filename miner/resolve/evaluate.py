@@ -466,6 +466,47 @@ class Evaluator:
             if cls.kind == ScopeKind.CLASS and "." not in rest:
                 for b in view.bindings.get((cls.id, rest), []):
                     out += self._binding_result(b, ctx.deeper(("cls", view.path, cls.id, rest), scope=cls.id), raw)
+        if not out and "." not in rest:
+            for cls_view, cls in self._instance_classes(head, ctx):
+                out += self._instance_attribute(cls_view, cls, rest, ctx, raw)
+        return out
+
+    def _instance_classes(self, name: str, ctx: Ctx) -> list[tuple[FileView, Scope]]:
+        """In-repo classes whose instance `name` holds (`cfg = Settings()`)."""
+        view = ctx.view
+        found: list[tuple[FileView, Scope]] = []
+        for scope_id in view.chain(ctx.scope):
+            bindings = view.bindings.get((scope_id, name), [])
+            for b in bindings:
+                node = parse_expr(b.value)
+                dotted = _dotted(node.func) if isinstance(node, ast.Call) else None
+                if dotted is None:
+                    continue
+                local = [c for c in view.defs.get(dotted, ()) if c.kind == ScopeKind.CLASS]
+                if local:
+                    found += [(view, c) for c in local]
+                    continue
+                qualified = view.qualify(dotted, scope_id)
+                if qualified and "." in qualified:
+                    module, _, cls_name = qualified.rpartition(".")
+                    other = self._defining_view(module, cls_name, view.path)
+                    if other is not None:
+                        found += [(other, c) for c in other.defs.get(cls_name, ()) if c.kind == ScopeKind.CLASS]
+            if bindings:
+                break
+        return found
+
+    def _instance_attribute(self, view: FileView, cls: Scope, attr: str, ctx: Ctx, raw: bool):
+        """`attr` of an instance: a class attribute, or `self.attr = ...` in a method."""
+        out: list = []
+        for b in view.bindings.get((cls.id, attr), []):
+            out += self._binding_result(b, Ctx(view, cls.id, ctx.depth + 1, ctx.seen | {("inst", view.path, cls.id, attr)}), raw)
+        for method in view.methods_of(cls):
+            key = ("inst", view.path, method.id, attr)
+            if key in ctx.seen:
+                continue
+            for b in view.bindings.get((method.id, f"self.{attr}"), []):
+                out += self._binding_result(b, Ctx(view, method.id, ctx.depth + 1, ctx.seen | {key}), raw)
         return out
 
     def _binding_result(self, b: Binding, ctx: Ctx, raw: bool):

@@ -57,11 +57,50 @@ def match_call(view: FileView, call: CallSite, registry: Registry, repo: RepoVie
         base = _library_base(view, head, registry, depth=0)
         if base is not None:
             candidates.append(base + dot + rest)
+        if dot:
+            candidates += [cls + dot + rest for cls in _bound_classes(view, head, call.scope, registry)]
     for name in candidates:
         api = registry.match(name)
         if api is not None:
             return api, name
     return None
+
+
+def _bound_classes(view: FileView, name: str, scope: int, registry: Registry) -> list[str]:
+    """Library classes a variable may hold: `model_class = AutoModel`,
+    `config_class, model_class, tok_class = MODEL_CLASSES[args.model_type]`,
+    `cls = A if large else B`, or a parameter whose default is a class."""
+    for s in view.chain(scope):
+        texts = [b.value for b in view.bindings.get((s, name), [])]
+        texts += [p.default for p in view.scopes[s].params if p.name == name and p.default]
+        if not texts:
+            continue
+        found: list[str] = []
+        for node in filter(None, map(parse_expr, texts)):
+            for dotted in _names_in(node, view):
+                qualified = view.qualify(dotted, s)
+                if qualified and qualified.split(".")[0] in registry.roots and qualified not in found:
+                    found.append(qualified)
+        return found
+    return []
+
+
+def _names_in(node: ast.expr, view: FileView, follow: bool = True) -> list[str]:
+    """Dotted names in an expression, and in the literal containers that the
+    module-level names it mentions are bound to (a dict of model classes)."""
+    out: list[str] = []
+    for n in ast.walk(node):
+        if isinstance(n, (ast.Name, ast.Attribute)):
+            dotted = ast.unparse(n)
+            out.append(dotted)
+            if follow and isinstance(n, ast.Name):
+                for b in view.bindings.get((0, n.id), [])[:4]:
+                    value = parse_expr(b.value)
+                    if isinstance(value, (ast.Dict, ast.List, ast.Tuple)):
+                        out += _names_in(value, view, follow=False)
+        if len(out) > 500:
+            break
+    return out
 
 
 def _library_base(view: FileView, name: str, registry: Registry, depth: int) -> str | None:
