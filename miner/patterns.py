@@ -11,7 +11,7 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     library = "transformers"          # the distribution that owns the APIs
     hub = "huggingface"               # default hub of its APIs
     repo_type = "model"               # default repo type
-    id_form = "hf"                    # how an id is told from a path: hf | name | url | torch_hub
+    id_form = "hf"                    # how an id is told from a path: hf | hf_dataset | name | url | torch_hub
     canonical = "legacy_hf"           # a `_<table>.toml` mapping names to hub ids
     namespace = "sentence-transformers"  # prefix an un-namespaced id for canonical_id
     keywords = ["..."]                # extra prefilter keywords
@@ -52,7 +52,7 @@ else:  # pragma: no cover
 
 PATTERNS_DIR = Path(__file__).resolve().parent.parent / "patterns"
 
-ID_FORMS = frozenset({"hf", "name", "url", "torch_hub"})
+ID_FORMS = frozenset({"hf", "hf_dataset", "name", "url", "torch_hub"})
 
 
 class PatternError(ValueError):

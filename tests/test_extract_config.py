@@ -137,7 +137,12 @@ def test_toml_dotted_keys_and_inline_arrays() -> None:
 
 def test_invalid_toml_and_ini_fail() -> None:
     assert extract_config("c.toml", "a = \n").status == ParseStatus.FAILED
-    assert extract_config("c.ini", "no section here\n").status == ParseStatus.FAILED
+    assert extract_config("c.ini", "[a]\n= no key\n").status == ParseStatus.FAILED
+
+
+def test_ini_keys_above_any_section() -> None:
+    assert values_of("yolo.cfg", "width = 800\nmodel: yolov5s\n[s]\nk = v\n") == [
+        (1, "width", "800"), (2, "model", "yolov5s"), (4, "s.k", "v")]
 
 
 def test_unknown_extension_and_size_cap_skip() -> None:
@@ -160,7 +165,8 @@ def test_is_config_path() -> None:
 
 def test_deeply_nested_documents_fail_cleanly() -> None:
     for name, text in (("d.yaml", "[" * 100_000 + "]" * 100_000), ("d.json", "[" * 100_000 + "]" * 100_000),
-                       ("d.json", '{"a":' * 50_000 + '"x"' + "}" * 50_000), ("d.toml", "a = " + "[" * 5000 + "]" * 5000),
+                       ("d.json", '{"a":' * 50_000 + '"x"' + "}" * 50_000),
+                       ("d.toml", "a = " + "[" * 5000 + "]" * 5000),
                        ("d.yaml", "".join(" " * i + "k:\n" for i in range(1500)))):
         facts = extract_config(name, text)
         assert facts.status in (ParseStatus.FAILED, ParseStatus.PARTIAL), name

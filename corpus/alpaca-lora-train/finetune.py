@@ -69,7 +69,7 @@ def main():
     model = get_peft_model(model, config)
     model.print_trainable_parameters()
 
-    data = load_dataset("json", data_files=args.data_path)  # ok
+    data = load_dataset("json", data_files=args.data_path)  # expect-local
     split = data["train"].train_test_split(test_size=args.val_set_size, shuffle=True, seed=42)
     train_data = split["train"].shuffle().map(tokenize)
     val_data = split["test"].shuffle().map(tokenize)

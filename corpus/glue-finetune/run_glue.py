@@ -73,7 +73,7 @@ def main():
     logging.basicConfig(level=logging.INFO)
     set_seed(training_args.seed)
 
-    raw_datasets = load_dataset("nyu-mll/glue", data_args.task_name)  # ok
+    raw_datasets = load_dataset("nyu-mll/glue", data_args.task_name)  # expect: nyu-mll/glue type=dataset
     is_regression = data_args.task_name == "stsb"
     if is_regression:
         num_labels = 1

@@ -15,7 +15,7 @@ cfg = yaml.safe_load(open("configs/train.yaml"))
 tokenizer = AutoTokenizer.from_pretrained(cfg["model_name_or_path"])
 model = AutoModelForSequenceClassification.from_pretrained(cfg["model_name_or_path"], num_labels=3)
 
-dataset = load_dataset("nyu-mll/glue", cfg["task_name"])  # ok
+dataset = load_dataset("nyu-mll/glue", cfg["task_name"])  # expect: nyu-mll/glue type=dataset
 
 
 def tokenize(batch):

@@ -301,23 +301,31 @@ _SECTION = re.compile(r"\[(?P<header>.+)\]")
 _OPTION = re.compile(r"(?P<option>.*?)\s*[=:]\s*(?P<value>.*)$")
 
 
+_TOP = "\0top"  # the section of keys above any header (`width = 800` files); reported without a section
+
+
 def _read_ini(text: str, found: _Found) -> None:
     parser = configparser.ConfigParser(interpolation=None, strict=False, allow_no_value=True)
     parser.optionxform = str  # keep the case of keys as written
-    parser.read_string(text)
-    for (section, key), line in _ini_key_lines(text).items():
+    try:
+        parser.read_string(text)
+        top = parser.default_section
+    except configparser.MissingSectionHeaderError:
+        parser.read_string(f"[{_TOP}]\n{text}")
+        top = _TOP
+    for (section, key), line in _ini_key_lines(text, top).items():
         if section == parser.default_section:
             value = parser.defaults().get(key)
         else:
             value = parser.get(section, key, raw=True, fallback=None) if parser.has_section(section) else None
         if isinstance(value, str):
-            found.add(line, (section, key), value)
+            found.add(line, (key,) if section == _TOP else (section, key), value)
 
 
-def _ini_key_lines(text: str) -> dict[tuple[str, str], int]:
+def _ini_key_lines(text: str, top: str) -> dict[tuple[str, str], int]:
     """The line of each (section, key), the last one when a key repeats (configparser keeps the last value)."""
     out: dict[tuple[str, str], int] = {}
-    section = configparser.DEFAULTSECT
+    section = top
     for number, line in enumerate(text.split("\n"), 1):
         stripped = line.strip()
         if not stripped or stripped[0] in "#;" or line[0] in " \t":

@@ -31,7 +31,7 @@ from miner.records import FileFacts, FileKind, ParseStatus, ShellArg
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 MAX_VALUES = 64  # values kept per word, variable and argument
 MAX_VALUE_LEN = 4096  # a longer value is not an id: `A=$A$A` doubling stops here
-MAX_STEPS = 200_000  # simple commands evaluated per file (function calls re-run bodies)
+MAX_STEPS = 100_000  # simple commands evaluated per file (function calls re-run bodies)
 MAX_CALL_DEPTH = 8
 MAX_SCRIPT_DEPTH = 4  # `bash -c`, `$(...)` and here-documents inside each other
 
@@ -51,7 +51,23 @@ class Var:
     items: tuple[str, ...] | None = None  # the elements, when it is one known array
 
 
-Env = dict[str, Var]
+class Env(dict):
+    """Variables by name; remembers the names written since it was made, so
+    that joining branches only looks at what they changed."""
+
+    __slots__ = ("written",)
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.written: set[str] = set()
+
+    def __setitem__(self, name: str, var: Var) -> None:
+        self.written.add(name)
+        super().__setitem__(name, var)
+
+    def pop(self, name: str, *default: object) -> object:
+        self.written.add(name)
+        return super().pop(name, *default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,22 +108,17 @@ def _product(left: list[Fields], right: list[Fields]) -> list[Fields]:
     return list(out)
 
 
-def _join_envs(envs: list[Env]) -> Env:
-    """The state after one of several ways through the script."""
-    names = _dedup_names(envs)
-    out: Env = {}
-    for name in names:
-        seen = [env.get(name) for env in envs]
-        present = [v for v in seen if v is not None]
-        items = present[0].items if len(present) == len(seen) and all(
-            v.items == present[0].items for v in present) else None
-        out[name] = Var(_dedup(x for v in present for x in v.values), any(v.unknown for v in present),
-                        len(present) < len(seen) or any(v.maybe_unset for v in present), items)
-    return out
-
-
-def _dedup_names(envs: list[Env]) -> list[str]:
-    return list(dict.fromkeys(name for env in envs for name in env))
+def _join(seen: list[Var | None]) -> Var | None:
+    """What a variable may hold after one of several ways through the script (None: unset on all)."""
+    present = [v for v in seen if v is not None]
+    if not present:
+        return None
+    if len(present) == len(seen) and all(v is present[0] for v in present):
+        return present[0]
+    items = present[0].items if len(present) == len(seen) and all(
+        v.items == present[0].items for v in present) else None
+    return Var(_dedup(x for v in present for x in v.values), any(v.unknown for v in present),
+               len(present) < len(seen) or any(v.maybe_unset for v in present), items)
 
 
 # --- assignments and words --------------------------------------------------
@@ -329,21 +340,24 @@ class _Evaluator:
     called: set[str] = field(default_factory=set)
     found: dict[tuple[int, str | None, str, str], dict[str, None]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    parsed: dict[tuple[str, int], tuple[Node, list[str]]] = field(default_factory=dict)
     steps: int = 0
     call_depth: int = 0
     script_depth: int = 0
 
     def run_text(self, text: str, line: int, env: Env) -> None:
-        tree, errors = parse(text, line)
-        self.errors.extend(errors)
-        self.run(tree, env)
+        key = (text, line)
+        if key not in self.parsed:  # a function body's `$(...)` is met again on every call
+            self.parsed[key] = parse(text, line)
+            self.errors.extend(self.parsed[key][1])
+        self.run(self.parsed[key][0], env)
 
     def finish(self, env: Env) -> None:
         """Functions never called still run once, with no arguments."""
         for name, body in list(self.funcs.items()):
             if name not in self.called:
                 self.called.add(name)
-                self._call(name, [], dict(env))
+                self._call(name, [], Env(env))
 
     def run(self, node: Node, env: Env) -> None:
         if isinstance(node, Simple):
@@ -365,14 +379,18 @@ class _Evaluator:
     def _branches(self, bodies: tuple[Node, ...], env: Env, exhaustive: bool) -> None:
         outs = []
         for body in bodies:
-            branch = dict(env)
+            branch = Env(env)
             self.run(body, branch)
             outs.append(branch)
+        written = set().union(*(branch.written for branch in outs))
         if not exhaustive or not outs:
-            outs.append(dict(env))
-        joined = _join_envs(outs)
-        env.clear()
-        env.update(joined)
+            outs.append(env)
+        for name in written:
+            var = _join([out.get(name) for out in outs])
+            if var is None:
+                env.pop(name, None)
+            else:
+                env[name] = var
 
     def _case(self, node: Case, env: Env) -> None:
         """Only the arms a known subject matches; every arm for an unknown one."""
@@ -489,7 +507,8 @@ class _Evaluator:
             self.call_depth -= 1
             for k in _POSITIONAL:
                 env.pop(k, None)
-            env.update(saved)
+            for k, var in saved.items():
+                env[k] = var
 
     def _nested(self, text: str, line: int, env: Env) -> None:
         """A script inside a command (`bash -c`, `$(...)`, a here-document), run in a copy of the state."""
@@ -497,7 +516,7 @@ class _Evaluator:
             return
         self.script_depth += 1
         try:
-            self.run_text(text, line, dict(env))
+            self.run_text(text, line, Env(env))
         finally:
             self.script_depth -= 1
 
@@ -520,7 +539,7 @@ class _Evaluator:
 
     def _array(self, items: tuple[Word, ...], env: Env) -> Var:
         slots = [s for w in items for s in self.slots(w, env)]
-        exact = all(len(s.values) == 1 for s in slots)
+        exact = len(slots) <= MAX_VALUES and all(len(s.values) == 1 for s in slots)
         values = _dedup(v for s in slots for v in s.values)
         return Var(values, not all(s.values for s in slots), items=tuple(s.values[0] for s in slots) if exact else None)
 
@@ -598,6 +617,7 @@ def _extend(old: Var, new: Var, concat: bool) -> Var:
         values = _dedup(a + b for a in old.values for b in new.values)
         return Var(values, old.unknown or new.unknown)
     items = old.items + new.items if old.items is not None and new.items is not None else None
+    items = items if items is None or len(items) <= MAX_VALUES else None
     return Var(_dedup(old.values + new.values), old.unknown or new.unknown, items=items)
 
 
@@ -613,7 +633,7 @@ def extract_markdown(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     """The Python command lines in the ```bash / ```sh / ```shell / ```console
     blocks of a Markdown file; blocks share variables, in order."""
     def run(ev: _Evaluator) -> None:
-        env: Env = {}
+        env = Env()
         for line, block in markdown_blocks(text):
             ev.run_text(block, line, env)
         ev.finish(env)
@@ -626,10 +646,10 @@ def extract_makefile(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     the Makefile's own assignments (`?=` ones as defaults)."""
     def run(ev: _Evaluator) -> None:
         variables, recipes = makefile_shell(text)
-        env: Env = {}
+        env = Env()
         ev.run_text(variables, 1, env)
         for line, recipe in recipes:
-            ev.run_text(recipe, line, dict(env))  # every recipe line is a shell of its own
+            ev.run_text(recipe, line, Env(env))  # every recipe line is a shell of its own
         ev.finish(env)
 
     return _facts(path, text, max_bytes, run)
@@ -642,7 +662,7 @@ def extract_shell_lines(path: str, lines: list[tuple[int, str]]) -> tuple[ShellA
         ev = _Evaluator(ipython=True)
         for line, text in lines:
             if len(text) <= DEFAULT_MAX_BYTES:
-                env: Env = {}
+                env = Env()
                 ev.run_text(text, line, env)
                 ev.finish(env)
                 ev.funcs.clear()
@@ -652,7 +672,7 @@ def extract_shell_lines(path: str, lines: list[tuple[int, str]]) -> tuple[ShellA
 
 
 def _run_script(ev: _Evaluator, text: str) -> None:
-    env: Env = {}
+    env = Env()
     ev.run_text(text, 1, env)
     ev.finish(env)
 

@@ -138,49 +138,44 @@ class _Lexer:
         """Read one word from `i`. With `in_word` (a `${x:-...}` default) blanks and
         operators are part of the word and only the end of the text stops it."""
         start, parts, buf = i, [], []
-
-        def flush() -> None:
-            if buf:
-                parts.append(Lit("".join(buf), quoted))
-                buf.clear()
-
         while i < self.n:
             c = self.s[i]
             if not in_word and c in _META:
                 if c == "(" and not parts and _ASSIGN_HEAD.match("".join(buf)):
-                    flush()
+                    _flush(buf, parts, quoted)
                     return self._read_array(start, i, parts)
                 break
             if c == "\\":
-                if self.s.startswith("\n", i + 1):
-                    i += 2
-                    continue
-                buf.append(self.s[i + 1: i + 2] or "\\")
+                if not self.s.startswith("\n", i + 1):
+                    buf.append(self.s[i + 1: i + 2] or "\\")
                 i += 2
-            elif c == "'" and not quoted:
-                flush()
-                end = self._closing(i + 1, "'")
-                parts.append(Lit(self.s[i + 1: end], True))
-                i = end + 1
-            elif c == '"' and not quoted:
-                flush()
-                i = self._read_double(i + 1, parts, depth)
-            elif c == "$":
-                flush()
-                part, i = self.read_dollar(i, quoted, depth)
-                parts.append(part)
-            elif c == "`":
-                flush()
-                end = self._backtick_end(i + 1)
-                parts.append(Subst(self.s[i + 1: end], self.line_at(i)))
-                i = end + 1
+            elif c in "$`" or (c in "'\"" and not quoted):
+                _flush(buf, parts, quoted)
+                i = self._read_part(i, parts, quoted, depth)
             else:
-                m = _PLAIN.match(self.s, i)
-                chunk = m.group() if m and not in_word else c
+                m = None if in_word else _PLAIN.match(self.s, i)
+                chunk = m.group() if m else c
                 buf.append(chunk)
                 i += len(chunk)
-        flush()
+        _flush(buf, parts, quoted)
         return Word(tuple(parts), self.s[start:i], self.line_at(start)), i
+
+    def _read_part(self, i: int, parts: list[Part], quoted: bool, depth: int) -> int:
+        """A quoted string or an expansion starting at `i`; returns where it ends."""
+        c = self.s[i]
+        if c == "'":
+            end = self._closing(i + 1, "'")
+            parts.append(Lit(self.s[i + 1: end], True))
+            return end + 1
+        if c == '"':
+            return self._read_double(i + 1, parts, depth)
+        if c == "$":
+            part, i = self.read_dollar(i, quoted, depth)
+            parts.append(part)
+            return i
+        end = self._backtick_end(i + 1)
+        parts.append(Subst(self.s[i + 1: end], self.line_at(i)))
+        return end + 1
 
     def _read_array(self, start: int, i: int, parts: list[Part]) -> tuple[Word, int]:
         i += 1
@@ -243,7 +238,7 @@ class _Lexer:
         if nxt == '"' and not quoted:  # $"..." is a translated "..."
             return Lit("", quoted), i + 1
         if nxt == "'" and not quoted:
-            end = self._closing(i + 2, "'")
+            end = self._escaped_end(i + 2, "'")
             return Lit(_ansi_c(s[i + 2: end]), True), end + 1
         m = _PARAM_HEAD.match(s, i + 1)
         if m is None or (m.group(1)[0].isdigit() and len(m.group(1)) > 1):
@@ -266,6 +261,7 @@ class _Lexer:
             return Param(name, "?", index=index, quoted=quoted)
         sub = _Lexer(rest[len(op):], self.line_at(at))
         arg, _ = sub.read_word(0, in_word=True, quoted=quoted, depth=depth + 1)
+        self.errors.extend(sub.errors)
         return Param(name, op, arg, index, quoted)
 
     def _closing(self, i: int, quote: str) -> int:
@@ -276,8 +272,14 @@ class _Lexer:
         return end
 
     def _backtick_end(self, i: int) -> int:
-        while i < self.n and self.s[i] != "`":
+        return self._escaped_end(i, "`")
+
+    def _escaped_end(self, i: int, quote: str) -> int:
+        """Index of the next `quote` not escaped by a backslash."""
+        while i < self.n and self.s[i] != quote:
             i += 2 if self.s[i] == "\\" else 1
+        if i >= self.n:
+            self.errors.append(f"unterminated {quote} at end of text")
         return min(i, self.n)
 
     def _paren_end(self, i: int) -> int:
@@ -314,6 +316,12 @@ class _Lexer:
         while i < self.n and self.s[i] != '"':
             i += 2 if self.s[i] == "\\" else 1
         return min(i, self.n)
+
+
+def _flush(buf: list[str], parts: list[Part], quoted: bool) -> None:
+    if buf:
+        parts.append(Lit("".join(buf), quoted))
+        buf.clear()
 
 
 def _unquote(raw: str) -> str:
@@ -360,7 +368,7 @@ class Maybe:
 
 @dataclass(frozen=True, slots=True)
 class Branches:
-    """`if`/`case`: exactly one body runs, or none when `exhaustive` is false."""
+    """`if`: exactly one body runs, or none when `exhaustive` is false."""
 
     bodies: tuple[Node, ...]
     exhaustive: bool

@@ -123,3 +123,20 @@ def torch_hub(repo: str, entry: str | None) -> IdVerdict:
     name, ref = match.group(1), match.group(2)
     model_id = f"{name}:{entry}" if entry else name
     return IdVerdict(IdKind.HUB, model_id, revision=ref)
+
+
+# The builders that `datasets` ships: `load_dataset("json", data_files=...)` reads local files.
+_PACKAGED_BUILDERS = frozenset({"json", "csv", "parquet", "text", "arrow", "pandas", "sql", "generator", "imagefolder",
+                                "audiofolder", "videofolder", "webdataset", "xml", "cache", "spark", "hdf5", "pdffolder"})
+
+
+def hf_dataset_id(value: str) -> IdVerdict:
+    """A Hugging Face dataset id: namespaced, or a canonical un-namespaced name."""
+    value = value.strip()
+    if value.lower() in _PACKAGED_BUILDERS:
+        return LOCAL
+    if "/" in value or _path_like(value):
+        return hf_id(value, legacy={})
+    if _HF_PART.match(value) and not _FILE_SUFFIX.search(value):
+        return IdVerdict(IdKind.HUB, value)
+    return LOCAL if _FILE_SUFFIX.search(value) else INVALID

@@ -233,6 +233,8 @@ class UsageBuilder:
             form = api.id_form
         if form == "torch_hub":
             return ids.torch_hub(value, entry or None), hub
+        if form == "hf_dataset":
+            return ids.hf_dataset_id(value), hub
         if form == "hf":
             known = self.registry.table(api.canonical) if api.canonical else {}
             if value in known:
