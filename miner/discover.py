@@ -29,6 +29,7 @@ _CONFIG_NOISE = frozenset({"package.json", "package-lock.json", "tsconfig.json",
                            "pyproject.toml", "setup.cfg", "tox.ini", ".readthedocs.yaml", "mkdocs.yml",
                            ".codecov.yml", "codecov.yml", "dependabot.yml", ".flake8", "pytest.ini"})
 _CONFIG_NOISE_DIRS = frozenset({".github", ".circleci", "node_modules", ".vscode", ".idea"})
+SMALL_CONFIG = 64 * 1024
 _SHELL_KEYWORDS = (b"python", b"torchrun", b"accelerate", b"deepspeed", b"--model", b"model_name")
 
 
@@ -64,7 +65,8 @@ class Prefilter:
             return any(k in data for k in self.keywords)
         if kind == FileKind.SHELL:
             return any(k in data for k in _SHELL_KEYWORDS)
-        return any(k in data for k in self.config_keys)
+        # Small configs are always read: code may look any key up (`cfg.model.name`).
+        return len(data) <= SMALL_CONFIG or any(k in data for k in self.config_keys)
 
 
 _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w., \t()]+)|import[ \t]+([\w., \t]+))", re.M)

@@ -126,6 +126,22 @@ def test_modules_and_non_python_commands() -> None:
     assert len(got) == 3
 
 
+def test_script_paths() -> None:
+    script = ('python "$ROOT/scripts/train.py" --m a\n'
+              "python ${DIR}/run.py --m b\n"
+              "python $(dirname $0)/x.py --m c\n"
+              "python $SCRIPT --m d\n"
+              "python ./././local.py --m e\n")
+    assert [a.program for a in extract_shell("x.sh", script).shell_args] == [
+        "scripts/train.py", "run.py", "x.py", None, "local.py"]
+
+
+def test_crlf_line_endings() -> None:
+    facts = extract_shell("x.sh", "M=bert\r\npython train.py \\\r\n  --model $M\r\npython b.py --n 1\r\n")
+    assert [(a.line, a.program, a.option, a.values) for a in facts.shell_args] == [
+        (2, "train.py", "--model", ("bert",)), (4, "b.py", "--n", ("1",))]
+
+
 def test_option_forms_and_positionals() -> None:
     got = args_of("python train.py bert-base data/ --lr=1e-4 --models a b -v --n -1 --flag\n")
     assert got[("train.py", "#1")].values == ("bert-base",)

@@ -189,6 +189,7 @@ _LAUNCHER_FLAGS = frozenset({
 })
 _PYTHON_VALUE_FLAGS = frozenset({"-W", "-X", "-Q"})
 _NUMBER = re.compile(r"-\.?\d")
+_SCRIPT_TAIL = re.compile(r"[}/]([\w.\-/]*?\w[\w.\-]*\.py)[\"']?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +216,8 @@ def _is_python(slot: Slot) -> bool:
 
 def _programs(slot: Slot, module: bool = False) -> tuple[str | None, ...]:
     if not slot.values:
-        return (None,)
+        tail = None if module else _SCRIPT_TAIL.search(slot.raw)  # `"$ROOT/scripts/train.py"`
+        return (tail.group(1).lstrip("/"),) if tail else (None,)
     return tuple(f"-m {v}" if module else re.sub(r"^(\./)+", "", v) for v in slot.values)
 
 
@@ -354,7 +356,7 @@ class _Evaluator:
 
     def finish(self, env: Env) -> None:
         """Functions never called still run once, with no arguments."""
-        for name, body in list(self.funcs.items()):
+        for name in list(self.funcs):
             if name not in self.called:
                 self.called.add(name)
                 self._call(name, [], Env(env))
@@ -439,11 +441,12 @@ class _Evaluator:
             return
         for word in node.words:
             self._substitutions(word, env)
-        words = list(node.words)
         assignments = []
-        while words and (a := _assignment(words[0])) is not None:
+        for word in node.words:
+            if (a := _assignment(word)) is None:
+                break
             assignments.append(a)
-            words.pop(0)
+        words = list(node.words[len(assignments):])
         if not words:
             for a in assignments:
                 self._assign(a, env)

@@ -78,6 +78,7 @@ class Token:
 
 class _Lexer:
     def __init__(self, text: str, first_line: int) -> None:
+        text = text.replace("\r\n", "\n")  # same lines; a `\` before CRLF still continues the line
         self.s = text
         self.n = len(text)
         self.first_line = first_line
@@ -134,14 +135,15 @@ class _Lexer:
             out[at] = Token("op", op.text, op.line, heredoc=(self.line_at(start), body))
         return i
 
-    def read_word(self, i: int, in_word: bool, quoted: bool = False, depth: int = 0) -> tuple[Word, int]:
+    def read_word(self, i: int, in_word: bool, quoted: bool = False, depth: int = 0,
+                  array_ok: bool = True) -> tuple[Word, int]:
         """Read one word from `i`. With `in_word` (a `${x:-...}` default) blanks and
         operators are part of the word and only the end of the text stops it."""
         start, parts, buf = i, [], []
         while i < self.n:
             c = self.s[i]
             if not in_word and c in _META:
-                if c == "(" and not parts and _ASSIGN_HEAD.match("".join(buf)):
+                if c == "(" and array_ok and not parts and _ASSIGN_HEAD.match("".join(buf)):
                     _flush(buf, parts, quoted)
                     return self._read_array(start, i, parts)
                 break
@@ -190,8 +192,10 @@ class _Lexer:
             elif c in ";&|(<>":
                 i += 1
             else:
-                word, i = self.read_word(i, in_word=False)
+                word, i = self.read_word(i, in_word=False, array_ok=False)  # arrays do not nest
                 items.append(word)
+        if i >= self.n:
+            self.errors.append(f"unterminated array from line {self.line_at(start)}")
         end = min(i + 1, self.n)
         return Word(tuple(parts), self.s[start:end], self.line_at(start), tuple(items)), end
 

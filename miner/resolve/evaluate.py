@@ -68,6 +68,8 @@ _OVERRIDABLE = (Resolution.ARGPARSE_DEFAULT, Resolution.DATACLASS_DEFAULT, Resol
 _PATH_CALLS = re.compile(r"^(os\.path\.\w+|path\.\w+|Path|pathlib\.Path|PurePath|\w+\.joinpath|os\.getcwd|"
                          r"tempfile\.\w+|\w+\.resolve|\w+\.absolute|glob\.glob|expanduser|abspath|join)$")
 _ENV_GETTERS = ("os.getenv", "os.environ.get", "getenv", "environ.get", "os.environ.setdefault")
+_NAMESPACES = frozenset({"Namespace", "SimpleNamespace", "EasyDict", "edict", "AttrDict", "Munch", "DotMap",
+                         "ConfigDict", "Box"})
 _PASS_THROUGH = frozenset({"str", "strip", "lower", "upper", "rstrip", "lstrip", "replace"})
 
 
@@ -469,7 +471,26 @@ class Evaluator:
         if not out and "." not in rest:
             for cls_view, cls in self._instance_classes(head, ctx):
                 out += self._instance_attribute(cls_view, cls, rest, ctx, raw)
+        if not out and "." not in rest and not raw:
+            out += self._namespace_keyword(head, rest, ctx)
         return out
+
+    def _namespace_keyword(self, name: str, attr: str, ctx: Ctx) -> list[Candidate]:
+        """`args = Namespace(model="x")` (or SimpleNamespace, EasyDict(...)): `args.model`."""
+        view = ctx.view
+        for scope_id in view.chain(ctx.scope):
+            bindings = view.bindings.get((scope_id, name), [])
+            out: list[Candidate] = []
+            for b in bindings:
+                node = parse_expr(b.value)
+                if isinstance(node, ast.Call) and (_dotted(node.func) or "").rsplit(".", 1)[-1] in _NAMESPACES:
+                    value = _call_arg(node, None, attr)
+                    if value is not None:
+                        out += wrap(self.eval(value, ctx.deeper(("ns", view.path, b.line), scope=scope_id)),
+                                    Resolution.CONSTANT)
+            if bindings:
+                return out
+        return []
 
     def _instance_classes(self, name: str, ctx: Ctx) -> list[tuple[FileView, Scope]]:
         """In-repo classes whose instance `name` holds (`cfg = Settings()`)."""
@@ -753,15 +774,20 @@ class Evaluator:
         return None
 
     def _config_values(self, key_path: str, source: str) -> list[Candidate]:
-        named = [p for p in self.repo.config_paths if p.rsplit("/", 1)[-1].rsplit(".", 1)[0] in source]
-        out = []
-        for path, value in self.repo.config_values:
-            if named and path not in named:
-                continue
-            if value.key == key_path or value.key.endswith("." + key_path):
-                out.append(Candidate(value.value, Resolution.CONFIG_FILE, origin=(path, value.line),
-                                     carrier=f"config:{value.key}", expression=f"{value.key}: {value.value}"))
-        return out
+        """Values at `key_path` in the config files: those the loading code names
+        if they have the key, else any. A file in a folder named like the first
+        key (Hydra's config groups: `conf/model/bert.yaml` for `cfg.model.name`)
+        holds the rest of the path."""
+        def matches(path: str, key: str) -> bool:
+            if key == key_path or key.endswith("." + key_path):
+                return True
+            group, _, rest = key_path.partition(".")
+            return bool(rest) and path.split("/")[-2:-1] == [group] and (key == rest or key.endswith("." + rest))
+
+        found = [(p, v) for p, v in self.repo.config_values if matches(p, v.key)]
+        named = [(p, v) for p, v in found if p.rsplit("/", 1)[-1].rsplit(".", 1)[0] in source]
+        return [Candidate(v.value, Resolution.CONFIG_FILE, origin=(p, v.line), carrier=f"config:{v.key}",
+                          expression=f"{v.key}: {v.value}") for p, v in (named or found)]
 
 
 def _is_param(scope: Scope, name: str) -> bool:
@@ -769,7 +795,7 @@ def _is_param(scope: Scope, name: str) -> bool:
 
 
 def _looks_like_args_class(scope: Scope) -> bool:
-    return bool(re.search(r"(Arguments|Args|Config|Options|Params)$", scope.name))
+    return bool(re.search(r"(Arguments|Args|Config|Cfg|Options|Params|Settings|Hparams|HParams)$", scope.name))
 
 
 def _dotted(node: ast.expr) -> str | None:

@@ -74,7 +74,7 @@ def hf_id(value: str, *, legacy: dict[str, str], namespace: str | None = None) -
 _LEGACY_FAMILIES = re.compile(
     r"^(bert|distilbert|roberta|distilroberta|gpt2|distilgpt2|openai-gpt|ctrl|t5|xlnet|xlm|albert|"
     r"camembert|flaubert|transfo-xl|bart|mbart|longformer|electra|funnel|squeezebert|deberta|"
-    r"layoutlm)(?:$|[-_])",
+    r"layoutlm)[-_]\w",
     re.IGNORECASE,
 )
 

@@ -32,7 +32,12 @@ def _configs_read_by_code(view: RepoView) -> set[str]:
                      *(p.default or "" for s in f.scopes for p in s.params)]
         if "'" in text or '"' in text
     )
-    return {path for path in view.config_paths if posixpath.basename(path) in strings}
+    def named(path: str) -> bool:
+        base = posixpath.basename(path)
+        stem = base.rsplit(".", 1)[0]
+        return base in strings or f'"{stem}"' in strings or f"'{stem}'" in strings
+
+    return {path for path in view.config_paths if named(path)}
 
 
 def standalone_usages(view: RepoView, registry: Registry, ctx: RepoContext, *, linked: list[Usage]) -> list[Usage]:
