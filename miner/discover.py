@@ -12,6 +12,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from miner.extract.config import is_config_path
 from miner.records import FileKind, SourceFile
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
@@ -23,12 +24,6 @@ def limit_for(kind: FileKind, max_bytes: int) -> int:
     return max(max_bytes, NOTEBOOK_MAX_BYTES) if kind == FileKind.NOTEBOOK else max_bytes
 
 _SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".mk")
-_CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".cfg", ".ini")
-_CONFIG_NOISE = frozenset({"package.json", "package-lock.json", "tsconfig.json", "composer.json", "Pipfile.lock",
-                           "poetry.lock", ".pre-commit-config.yaml", "environment.yml", "environment.yaml",
-                           "pyproject.toml", "setup.cfg", "tox.ini", ".readthedocs.yaml", "mkdocs.yml",
-                           ".codecov.yml", "codecov.yml", "dependabot.yml", ".flake8", "pytest.ini"})
-_CONFIG_NOISE_DIRS = frozenset({".github", ".circleci", "node_modules", ".vscode", ".idea"})
 SMALL_CONFIG = 64 * 1024
 _SHELL_KEYWORDS = (b"python", b"torchrun", b"accelerate", b"deepspeed", b"--model", b"model_name")
 
@@ -43,9 +38,8 @@ def file_kind(path: str) -> FileKind | None:
         return FileKind.NOTEBOOK
     if lower.endswith(_SHELL_SUFFIXES) or name in ("Makefile", "makefile", "GNUmakefile") or lower.endswith(".md"):
         return FileKind.SHELL
-    if lower.endswith(_CONFIG_SUFFIXES) and name not in _CONFIG_NOISE:
-        if not set(path.split("/")[:-1]) & _CONFIG_NOISE_DIRS:
-            return FileKind.CONFIG
+    if is_config_path(path):
+        return FileKind.CONFIG
     return None
 
 

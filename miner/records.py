@@ -11,6 +11,13 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
+def _positional(self):
+    """Pickle a slotted record as its class and field values: unpickling calls
+    the constructor, several times faster than dataclasses' generic
+    `__setstate__` (facts of a large corpus are hundreds of thousands of records)."""
+    return (type(self), tuple(getattr(self, name) for name in self.__slots__))
+
+
 class FileKind(str, Enum):
     PYTHON = "python"
     NOTEBOOK = "notebook"
@@ -71,6 +78,8 @@ class RepoStatus(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Param:
+    __reduce__ = _positional
+
     name: str
     default: str | None = None  # source text of the default, if any
     annotation: str | None = None
@@ -78,6 +87,8 @@ class Param:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
+    __reduce__ = _positional
+
     """A module, class or function body. Scope 0 is always the module."""
 
     id: int
@@ -92,6 +103,8 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class Import:
+    __reduce__ = _positional
+
     """`alias` names `target` in `scope`; a relative target keeps its dots
     (`from .cfg import X` gives target `.cfg.X`); `alias == "*"` is a star import."""
 
@@ -103,6 +116,8 @@ class Import:
 
 @dataclass(frozen=True, slots=True)
 class Binding:
+    __reduce__ = _positional
+
     """`target = value` (or `for target in value`, ...) in `scope`. `target` is a
     name, a dotted attribute (`self.name`) or a tuple's source text."""
 
@@ -116,6 +131,8 @@ class Binding:
 
 @dataclass(frozen=True, slots=True)
 class Arg:
+    __reduce__ = _positional
+
     keyword: str | None  # None for a positional argument
     value: str  # source text
     star: str = ""  # "*" or "**" for unpacked arguments
@@ -123,6 +140,8 @@ class Arg:
 
 @dataclass(frozen=True, slots=True)
 class CallSite:
+    __reduce__ = _positional
+
     scope: int
     callee: str  # source text of the called expression, e.g. `AM.from_pretrained`
     args: tuple[Arg, ...]
@@ -132,6 +151,8 @@ class CallSite:
 
 @dataclass(frozen=True, slots=True)
 class ShellArg:
+    __reduce__ = _positional
+
     """A command line in a shell script that passes `values` to `option`."""
 
     line: int
@@ -143,6 +164,8 @@ class ShellArg:
 
 @dataclass(frozen=True, slots=True)
 class ConfigValue:
+    __reduce__ = _positional
+
     """A string value in a YAML/JSON/TOML/INI config file, by its dotted key path."""
 
     line: int
@@ -152,6 +175,8 @@ class ConfigValue:
 
 @dataclass(frozen=True, slots=True)
 class FileFacts:
+    __reduce__ = _positional
+
     """Everything resolution needs from one file; produced without looking at
     any other file, so it can be cached by content."""
 
@@ -169,6 +194,8 @@ class FileFacts:
 
 @dataclass(frozen=True, slots=True)
 class RepoSpec:
+    __reduce__ = _positional
+
     """One line of the repository list."""
 
     key: str  # `owner/name`, the URL, or the absolute path
@@ -180,6 +207,8 @@ class RepoSpec:
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
+    __reduce__ = _positional
+
     """A file to mine: its path in the repository and its content id."""
 
     path: str
@@ -189,6 +218,8 @@ class SourceFile:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    __reduce__ = _positional
+
     repo: str
     commit: str | None
     path: str
@@ -211,6 +242,8 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    __reduce__ = _positional
+
     """A file or repository that was skipped or failed, and why."""
 
     repo: str
@@ -222,6 +255,8 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class ModelSpan:
+    __reduce__ = _positional
+
     """When a model was first and last referenced on the mined history."""
 
     hub: str
@@ -235,6 +270,8 @@ class ModelSpan:
 
 @dataclass(frozen=True, slots=True)
 class RepoResult:
+    __reduce__ = _positional
+
     spec: RepoSpec
     status: RepoStatus
     commit: str | None = None

@@ -75,9 +75,11 @@ def test_magics_escapes_and_help_are_blanked() -> None:
 def test_cell_magics() -> None:
     nb = read(notebook(code("%%capture\nimport torch"), code("\n%%writefile train.py\nimport sys"),
                        code("%%writefile notes.txt\nsome text"), code("%%javascript\nalert(1)"),
-                       code("%%sh\npython t.py --m x")))
-    assert nb.source.split("\n") == ["", "import torch", "", "", "import sys", "", "", "", "", "", ""]
-    assert nb.shell_lines == ((11, "python t.py --m x"),)
+                       code("%%sh\npython t.py --m x"), code("%%script python3\nprint(1)"),
+                       code("%%script /bin/bash\necho hi")))
+    assert nb.source.split("\n") == ["", "import torch", "", "", "import sys", "", "", "", "", "", "", "", "",
+                                     "", ""]
+    assert nb.shell_lines == ((11, "python t.py --m x"), (15, "echo hi"))
 
 
 def test_line_numbers_count_every_cell_line() -> None:

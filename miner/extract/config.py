@@ -38,17 +38,22 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 _SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml", ".cfg": "ini", ".ini": "ini"}
-# Config-shaped files that never name a model: package manifests, lock files, editor and
-# linter settings, and tokenizer vocabularies (large, and their strings are tokens).
+# Config-shaped files that never name a model: package manifests, lock files, editor,
+# CI and linter settings, packaging metadata, and tokenizer vocabularies (large, and
+# their strings are tokens).
 _NOISE = frozenset({"package.json", "package-lock.json", "composer.json", "jsconfig.json", "vocab.json",
-                    "tokenizer.json", "pnpm-lock.yaml", ".eslintrc.json", ".prettierrc.json", ".babelrc.json"})
+                    "tokenizer.json", "pnpm-lock.yaml", ".eslintrc.json", ".prettierrc.json", ".babelrc.json",
+                    "pipfile.lock", "poetry.lock", ".pre-commit-config.yaml", "environment.yml",
+                    "environment.yaml", "pyproject.toml", "setup.cfg", "tox.ini", ".readthedocs.yaml",
+                    "mkdocs.yml", ".codecov.yml", "codecov.yml", "dependabot.yml", ".flake8", "pytest.ini"})
+_NOISE_DIRS = frozenset({".github", ".circleci", "node_modules", ".vscode", ".idea"})
 
 
 def is_config_path(path: str) -> bool:
     """A YAML/JSON/TOML/cfg/ini file by extension, except the noise above,
-    `*-lock.*`/`*.lock.*` lock files and `tsconfig*.json`."""
+    files under CI or editor folders, `*-lock.*`/`*.lock.*` lock files and `tsconfig*.json`."""
     name = posixpath.basename(path).lower()
-    if _format(name) is None or name in _NOISE:
+    if _format(name) is None or name in _NOISE or set(path.split("/")[:-1]) & _NOISE_DIRS:
         return False
     return not (re.search(r"[-.]lock\.", name) or name.startswith("tsconfig"))
 
@@ -115,7 +120,7 @@ def _read_yaml(text: str, found: _Found) -> None:
 
 def _yaml_lines(text: str) -> Callable[[int], int]:
     """YAML's 0-based line (it also breaks at a lone CR, NEL, LS and PS) to
-    the 1-based line counted in "\n"s, as everywhere else."""
+    the 1-based line counted in line feeds, as everywhere else."""
     if not re.search("\r(?!\n)|[\x85\u2028\u2029]", text):
         return lambda line: line + 1
     starts = [0] + [m.end() for m in _YAML_BREAK.finditer(text)]
@@ -325,18 +330,20 @@ def _read_ini(text: str, found: _Found) -> None:
 def _ini_key_lines(text: str, top: str) -> dict[tuple[str, str], int]:
     """The line of each (section, key), the last one when a key repeats (configparser keeps the last value)."""
     out: dict[tuple[str, str], int] = {}
-    section = top
+    section, option_indent = top, None
     for number, line in enumerate(text.split("\n"), 1):
         stripped = line.strip()
-        if not stripped or stripped[0] in "#;" or line[0] in " \t":
-            continue
+        indent = len(line) - len(line.lstrip())
+        if not stripped or stripped[0] in "#;" or (option_indent is not None and indent > option_indent):
+            continue  # blank, comment, or a continuation of the value above
         header = _SECTION.match(stripped)
         if header:
-            section = header.group("header")
+            section, option_indent = header.group("header"), None
             continue
         option = _OPTION.match(stripped)
         if option and option.group("option"):
             key = (section, option.group("option").rstrip())
             out.pop(key, None)
             out[key] = number
+        option_indent = indent
     return out

@@ -17,7 +17,7 @@ from typing import Any
 
 # Cell magics whose body is still Python code run by the kernel.
 _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "memit"})
-_SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script", "system"})
+_SHELL_CELL_MAGIC = re.compile(r"\s*%%(bash|sh|system|script\s+(\S*/)?(ba|z)?sh)\b")
 _HELP = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+(\(\))?\?{1,2})\s*$")
 _ASSIGNED_ESCAPE = re.compile(r"^\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*([!%])")
 _WRITEFILE = re.compile(r"%%(writefile|file)\s+(-a\s+)?\S+\.py\s*$")
@@ -106,7 +106,7 @@ def _add_cell(source: str, lines: list[str], shell: list[tuple[int, str]]) -> No
     if magic is not None:
         at, name = magic
         python_body = name in _PYTHON_CELL_MAGICS or bool(_WRITEFILE.match(cell[at].strip()))
-        if name in _SHELL_CELL_MAGICS and at + 1 < len(cell):
+        if _SHELL_CELL_MAGIC.match(cell[at]) and at + 1 < len(cell):
             shell.append((first + at + 1, "\n".join(cell[at + 1:])))
         blank_from = at + 1 if python_body else len(cell)
         cell = cell[:at] + [""] * (blank_from - at) + cell[blank_from:]

@@ -21,6 +21,7 @@ from miner.resolve.repo import FileView, RepoView, is_config_load, visible_at
 MAX_DEPTH = 16
 MAX_CANDIDATES = 64
 MAX_STEPS = 5000  # evaluation steps for one argument: a bound on pathological code
+MAX_CALLERS = 64  # in-repo call sites followed for one parameter (a method named like a library's has thousands)
 
 
 class _Local:
@@ -89,13 +90,16 @@ class Evaluator:
     def __init__(self, repo: RepoView):
         self.repo = repo
         self._steps = 0
+        self._memo: dict[tuple[str, str, int, int | None], list[Candidate]] = {}
+        self._reach: dict[tuple[str, int, str, str], bool] = {}
 
     def values(self, text: str, view: FileView, scope: int, line: int | None = None) -> list[Candidate]:
-        node = parse_expr(text)
-        if node is None:
-            return []
-        self._steps = 0
-        return self.eval(node, Ctx(view, scope, line=line))[:MAX_CANDIDATES]
+        key = (text, view.path, scope, line)
+        if key not in self._memo:
+            node = parse_expr(text)
+            self._steps = 0
+            self._memo[key] = self.eval(node, Ctx(view, scope, line=line))[:MAX_CANDIDATES] if node is not None else []
+        return self._memo[key]
 
     def eval(self, node: ast.expr, ctx: Ctx) -> list[Candidate]:
         self._steps += 1
@@ -351,9 +355,8 @@ class Evaluator:
         index = params.index(name) if name in params else None
         out: list[Candidate] = []
         for callee in callee_names:
-            for caller_view, call in self.repo.callers.get(callee, ()):
-                if not self._reaches(caller_view, call, view, callee):
-                    continue
+            reaching = (c for c in self.repo.callers.get(callee, ()) if self._reaches(c[0], c[1], view, callee))
+            for caller_view, call in itertools.islice(reaching, MAX_CALLERS):
                 value = None
                 positional = [a for a in call.args if a.keyword is None and not a.star]
                 keyword = next((a for a in call.args if a.keyword == name), None)
@@ -375,6 +378,12 @@ class Evaluator:
     def _reaches(self, caller: FileView, call, definer: FileView, name: str) -> bool:
         """Whether `call` (named like the function) can call the one `definer`
         defines: the same file, or a file that imports it from there."""
+        key = (caller.path, call.scope, call.callee, definer.path)
+        if key not in self._reach:
+            self._reach[key] = self._reaches_uncached(caller, call, definer, name)
+        return self._reach[key]
+
+    def _reaches_uncached(self, caller: FileView, call, definer: FileView, name: str) -> bool:
         if caller is definer:
             return True
         qualified = caller.qualify(call.callee, call.scope)

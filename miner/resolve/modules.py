@@ -25,14 +25,23 @@ def module_names(path: str) -> list[str]:
 class ModuleIndex:
     def __init__(self, files: list[FileFacts]):
         self._by_name: dict[str, list[FileFacts]] = defaultdict(list)
+        self._by_path: dict[str, FileFacts] = {}
+        self._found: dict[tuple[str, str], FileFacts | None] = {}
         for facts in files:
             if facts.kind in (FileKind.PYTHON, FileKind.NOTEBOOK) and facts.path.endswith(".py"):
+                self._by_path[facts.path] = facts
                 for name in module_names(facts.path):
                     self._by_name[name].append(facts)
 
     def find(self, module: str, *, importer: str) -> FileFacts | None:
         """The file that `importer` reaches with `import module` (absolute or
         relative, with leading dots), or None when it is not in the repository."""
+        key = (module, importer)
+        if key not in self._found:
+            self._found[key] = self._find(module, importer)
+        return self._found[key]
+
+    def _find(self, module: str, importer: str) -> FileFacts | None:
         if module.startswith("."):
             return self._relative(module, importer)
         candidates = self._by_name.get(module)
@@ -48,11 +57,7 @@ class ModuleIndex:
             base = posixpath.dirname(base)
         rest = module[level:].replace(".", "/")
         target = posixpath.join(base, rest) if rest else base
-        for path in (f"{target}.py", f"{target}/__init__.py"):
-            for facts in self._by_name.get(module_names(path)[0] if module_names(path) else "", ()):
-                if facts.path == path:
-                    return facts
-        return None
+        return self._by_path.get(f"{target}.py") or self._by_path.get(f"{target}/__init__.py")
 
 
 def _shared_prefix(a: str, b: str) -> int:
