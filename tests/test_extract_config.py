@@ -152,11 +152,12 @@ def test_unknown_extension_and_size_cap_skip() -> None:
 
 
 def test_is_config_path() -> None:
-    for path in ("conf/train.yaml", "a.yml", "cfg/model.json", "pyproject.toml", "setup.cfg", "x/tox.ini",
+    for path in ("conf/train.yaml", "a.yml", "cfg/model.json", "x/settings.ini", "model.cfg",
                  "CONFIG.YAML", "config.json", "tokenizer_config.json"):
         assert is_config_path(path), path
     for path in ("package.json", "web/package-lock.json", "pnpm-lock.yaml", "tsconfig.base.json",
-                 "vocab.json", "tokenizer.json", "train.py", "README.md", "x.yaml.bak", "Pipfile.lock"):
+                 "vocab.json", "tokenizer.json", "train.py", "README.md", "x.yaml.bak", "Pipfile.lock",
+                 "pyproject.toml", "setup.cfg", "x/tox.ini", ".github/workflows/ci.yml"):
         assert not is_config_path(path), path
 
 
