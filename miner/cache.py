@@ -38,6 +38,16 @@ def extractor_version(registry_version: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def pipeline_version(extractor: str) -> str:
+    """Changes when anything that shapes the rows changes: the extractor, the
+    patterns, or the resolver. An unchanged commit under the same pipeline
+    version keeps its previous rows without being read again."""
+    digest = hashlib.sha256(extractor.encode())
+    for path in sorted((Path(__file__).resolve().parent / "resolve").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 class FactsCache:
     def __init__(self, path: Path, *, version: str):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,6 +62,9 @@ class FactsCache:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS scans (blob TEXT, kind TEXT, version TEXT, wanted INTEGER, imports TEXT,"
             " PRIMARY KEY (blob, kind, version))"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS repo_state (repo TEXT PRIMARY KEY, commit_id TEXT, version TEXT, files_seen INTEGER)"
         )
 
     def get(self, blob: str, kind: FileKind, path: str) -> FileFacts | None:
@@ -87,6 +100,14 @@ class FactsCache:
                 "INSERT OR REPLACE INTO scans VALUES (?, ?, ?, ?, ?)",
                 [(blob, kind.value, self.version, int(s.wanted), "\n".join(s.imports)) for blob, kind, s in entries],
             )
+
+    def get_state(self, repo: str) -> tuple[str, str, int] | None:
+        """(commit, pipeline version, files seen) of the repository's last good mine."""
+        return self._db.execute("SELECT commit_id, version, files_seen FROM repo_state WHERE repo=?", (repo,)).fetchone()
+
+    def put_states(self, states: list[tuple[str, str, str, int]]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO repo_state VALUES (?, ?, ?, ?)", states)
 
     def prune(self) -> int:
         """Drop entries of other extractor versions."""

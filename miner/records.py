@@ -279,6 +279,7 @@ class RepoResult:
     files_seen: int = 0
     files_parsed: int = 0
     files_cached: int = 0
+    reused: bool = False  # an unchanged commit: the previous run's rows, nothing read
     usages: tuple[Usage, ...] = field(default=())
     problems: tuple[Problem, ...] = field(default=())
     spans: tuple[ModelSpan, ...] = field(default=())  # with --history only

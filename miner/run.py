@@ -9,8 +9,6 @@ nothing it parsed.
 """
 from __future__ import annotations
 
-import sys
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -18,10 +16,11 @@ from typing import Callable, Iterator
 from joblib import Parallel, delayed
 
 from miner import discover
-from miner.cache import FactsCache, Scan, extractor_version
+from miner.cache import FactsCache, Scan, extractor_version, pipeline_version
 from miner.extract import WorkItem, extract_batch
 from miner.patterns import Registry, default_registry
 from miner.history import SpanTracker
+from miner.previous import Previous
 from miner.records import FileFacts, FileKind, ParseStatus, Problem, RepoResult, RepoSpec, RepoStatus, SourceFile
 from miner.repolist import mark_duplicates, read_repo_list
 from miner.repos import RepoError, open_snapshot
@@ -60,6 +59,7 @@ class Summary:
     models: int = 0
     stale: int = 0
     duplicates: int = 0
+    repos_reused: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -67,6 +67,7 @@ class Summary:
             f"repositories: {self.repos_ok} ok, {self.repos_failed} failed"
             + (f" ({self.stale} kept from the last run)" if self.stale else "")
             + (f", {self.duplicates} duplicate lines" if self.duplicates else ""),
+            f"unchanged since the last run (rows reused, nothing read): {self.repos_reused} repositories",
             f"files: {self.files_seen} seen, {self.files_parsed} parsed, {self.files_cached} from cache",
             f"usages: {self.usages}, distinct (repo, model) pairs: {self.models}",
             *(f"  failed: {key}: {error}" for key, error in self.failures[:20]),
@@ -97,7 +98,7 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
     workdir = options.workdir or options.out / ".work"
     version = extractor_version(registry.version)
     prefilter = discover.Prefilter.build(registry.keywords, frozenset(registry.table("model_keys")))
-    previous = _previous_usages(options.out)
+    previous = Previous.load(options.out)
     listed = mark_duplicates(specs)
     if options.scheduler:
         results = _mine_on_dask(listed, options, workdir)
@@ -105,14 +106,39 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
         results = []
         with FactsCache(_cache_path(options), version=version) as cache, \
                 Parallel(n_jobs=_jobs(options.jobs), batch_size=1, prefer="processes") as parallel:
-            for group in _groups(listed, options, workdir, cache, prefilter):
+            reuse = _Reuse(cache, previous, pipeline_version(version), enabled=not options.history)
+            for group in _groups(listed, options, workdir, cache, prefilter, reuse):
                 _extract_group(group, parallel, cache, registry)
                 for pending in group:
                     result = _resolve(pending, registry)
                     results.append(result)
                     if progress:
                         progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
+            reuse.remember(results)
     return _write(results, previous, options, _summarize(results))
+
+
+@dataclass
+class _Reuse:
+    """Skips a repository whose commit was mined before under the same
+    pipeline version: its previous rows stand, nothing of it is read."""
+
+    cache: FactsCache
+    previous: Previous
+    version: str
+    enabled: bool = True
+
+    def result(self, spec: RepoSpec, commit: str | None) -> RepoResult | None:
+        state = self.cache.get_state(spec.key) if self.enabled and commit else None
+        if state is None or state[:2] != (commit, self.version):
+            return None
+        return RepoResult(spec, RepoStatus.OK, commit=commit, files_seen=state[2], reused=True,
+                          usages=tuple(self.previous.usages.get(spec.key, ())),
+                          problems=tuple(self.previous.problems.get(spec.key, ())))
+
+    def remember(self, results: list[RepoResult]) -> None:
+        self.cache.put_states([(r.spec.key, r.commit, self.version, r.files_seen) for r in results
+                               if r.status == RepoStatus.OK and r.commit and not r.reused])
 
 
 def _cache_path(options: MineOptions) -> Path:
@@ -158,6 +184,7 @@ def _summarize(results: list[RepoResult]) -> Summary:
         summary.files_seen += r.files_seen
         summary.files_parsed += r.files_parsed
         summary.files_cached += r.files_cached
+        summary.repos_reused += r.reused
     return summary
 
 
@@ -166,7 +193,7 @@ def _jobs(jobs: int) -> int:
 
 
 def _groups(specs: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: Path, cache: FactsCache,
-            prefilter: discover.Prefilter) -> Iterator[list[_Pending | RepoResult]]:
+            prefilter: discover.Prefilter, reuse: "_Reuse | None" = None) -> Iterator[list[_Pending | RepoResult]]:
     group: list[_Pending | RepoResult] = []
     pending_bytes = 0
     for spec, duplicate in specs:
@@ -175,12 +202,13 @@ def _groups(specs: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: P
             group.append(unmineable)
             continue
         try:
-            pending = _read_repo(spec, options, workdir, cache, prefilter)
+            pending = _read_repo(spec, options, workdir, cache, prefilter, reuse)
         except RepoError as exc:
             group.append(RepoResult(spec, exc.status, error=exc.message))
             continue
         group.append(pending)
-        pending_bytes += sum(len(item.data) for _, item in pending.work)
+        if isinstance(pending, _Pending):
+            pending_bytes += sum(len(item.data) for _, item in pending.work)
         if pending_bytes >= GROUP_BYTES:
             yield group
             group, pending_bytes = [], 0
@@ -199,8 +227,11 @@ def _unmineable(spec: RepoSpec, duplicate: bool) -> RepoResult | None:
 
 
 def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: FactsCache,
-               prefilter: discover.Prefilter) -> _Pending:
+               prefilter: discover.Prefilter, reuse: "_Reuse | None" = None) -> _Pending | RepoResult:
     with open_snapshot(spec, workdir=workdir, timeout=options.timeout, fetch=options.fetch) as snap:
+        reused = reuse.result(spec, snap.commit) if reuse is not None else None
+        if reused is not None:
+            return reused
         if options.history and snap.commit is not None:
             history = snap.commits(options.since) or [(snap.commit, "")]
             listings = ((sha, date, list(snap.files_at(sha))) for sha, date in history)
@@ -372,17 +403,7 @@ def _at_path(facts: FileFacts, path: str) -> FileFacts:
     return facts if facts.path == path else replace(facts, path=path)
 
 
-def _previous_usages(out: Path) -> dict[str, list]:
-    by_repo: dict[str, list] = defaultdict(list)
-    try:
-        for usage in tables.read_usages(out / "usages.parquet"):
-            by_repo[usage.repo].append(usage)
-    except Exception as exc:  # noqa: BLE001 - an unreadable old table is not a reason to stop
-        print(f"warning: previous usages table unreadable, not reused: {exc}", file=sys.stderr)
-    return by_repo
-
-
-def _write(results: list[RepoResult], previous: dict[str, list], options: MineOptions, summary: Summary) -> Summary:
+def _write(results: list[RepoResult], previous: Previous, options: MineOptions, summary: Summary) -> Summary:
     """Write the tables. A repository that failed this time keeps the rows of
     its last good run, marked stale in `repos`."""
     usages = []
@@ -390,12 +411,12 @@ def _write(results: list[RepoResult], previous: dict[str, list], options: MineOp
     for r in results:
         if r.status == RepoStatus.OK:
             usages.extend(r.usages)
-        elif r.status != RepoStatus.DUPLICATE and previous.get(r.spec.key):
-            usages.extend(previous[r.spec.key])
+        elif r.status != RepoStatus.DUPLICATE and previous.usages.get(r.spec.key):
+            usages.extend(previous.usages[r.spec.key])
             stale.add(r.spec.key)
     listed = {r.spec.key for r in results}
     if options.keep_removed:
-        for key, rows in previous.items():
+        for key, rows in previous.usages.items():
             if key not in listed:
                 usages.extend(rows)
     problems = [p for r in results for p in r.problems] + [

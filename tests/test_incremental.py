@@ -70,4 +70,5 @@ def test_a_pattern_change_invalidates_the_cache(tmp_path: Path) -> None:
     assert [u["model_id"] for u in rows(out, "usages")] == ["org/private-model"]
 
     again = mine(options(listing, out), registry=load_registry(patterns))
-    assert (again.files_parsed, again.files_cached) == (0, 1)
+    assert (again.repos_reused, again.files_parsed) == (1, 0), "same commit, same patterns: rows reused"
+    assert [u["model_id"] for u in rows(out, "usages")] == ["org/private-model"]

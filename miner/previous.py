@@ -1,0 +1,39 @@
+"""The rows of the previous run over the same output folder.
+
+They stand for repositories whose commit has not changed, and for those that
+fail to fetch this time (kept, marked stale), so that nothing mined is lost.
+"""
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from miner import tables
+from miner.records import Problem, Usage
+
+
+@dataclass
+class Previous:
+    usages: dict[str, list[Usage]] = field(default_factory=dict)
+    problems: dict[str, list[Problem]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, out: Path) -> "Previous":
+        previous = cls()
+        try:
+            by_repo: dict[str, list[Usage]] = defaultdict(list)
+            for usage in tables.read_usages(out / "usages.parquet"):
+                by_repo[usage.repo].append(usage)
+            previous.usages = dict(by_repo)
+            problems: dict[str, list[Problem]] = defaultdict(list)
+            if (out / "problems.parquet").exists():
+                for row in pq.read_table(out / "problems.parquet").to_pylist():
+                    problems[row["repo"]].append(Problem(**{k: row[k] for k in tables.PROBLEMS.names}))
+            previous.problems = dict(problems)
+        except Exception as exc:  # noqa: BLE001 - an unreadable old table is no reason to stop
+            print(f"warning: the previous tables in {out} are unreadable and not reused: {exc}", file=sys.stderr)
+        return previous
