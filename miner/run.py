@@ -67,7 +67,8 @@ class Summary:
             f"repositories: {self.repos_ok} ok, {self.repos_failed} failed"
             + (f" ({self.stale} kept from the last run)" if self.stale else "")
             + (f", {self.duplicates} duplicate lines" if self.duplicates else ""),
-            f"unchanged since the last run (rows reused, nothing read): {self.repos_reused} repositories",
+            *([f"unchanged since the last run (rows reused, nothing read): {self.repos_reused}"]
+              if self.repos_reused else []),
             f"files: {self.files_seen} seen, {self.files_parsed} parsed, {self.files_cached} from cache",
             f"usages: {self.usages}, distinct (repo, model) pairs: {self.models}",
             *(f"  failed: {key}: {error}" for key, error in self.failures[:20]),
