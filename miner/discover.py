@@ -11,9 +11,13 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from miner.extract.config import is_config_path
 from miner.records import FileKind, SourceFile
+
+if TYPE_CHECKING:
+    from miner.patterns import Registry
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 NOTEBOOK_MAX_BYTES = 32 * 1024 * 1024  # notebooks carry outputs; their code is small
@@ -43,20 +47,34 @@ def file_kind(path: str) -> FileKind | None:
     return None
 
 
+# A keyword shorter than this (`load`, `Module`, `pipeline`) occurs in most files;
+# it makes a file a candidate only together with the name of its library.
+SPECIFIC_KEYWORD = 12
+
+
 @dataclass(frozen=True, slots=True)
 class Prefilter:
     """A bytes search for the registry's keywords (and model option names)."""
 
-    keywords: tuple[bytes, ...]
+    keywords: tuple[bytes, ...]  # specific enough alone (`from_pretrained`)
+    paired: tuple[tuple[bytes, tuple[bytes, ...]], ...]  # (generic keyword, its libraries' names)
     config_keys: tuple[bytes, ...]
 
     @classmethod
-    def build(cls, keywords: frozenset[str], config_keys: frozenset[str]) -> "Prefilter":
-        return cls(tuple(sorted(k.encode() for k in keywords)), tuple(sorted(k.encode() for k in config_keys)))
+    def build(cls, registry: "Registry") -> "Prefilter":
+        specific = sorted(k for k in registry.keywords if len(k) >= SPECIFIC_KEYWORD)
+        paired = sorted((k, tuple(sorted(registry.keyword_roots.get(k, ())))) for k in registry.keywords
+                        if len(k) < SPECIFIC_KEYWORD)
+        return cls(
+            tuple(k.encode() for k in specific),
+            tuple((k.encode(), tuple(r.encode() for r in roots)) for k, roots in paired),
+            tuple(sorted(k.encode() for k in registry.table("model_keys"))),
+        )
 
     def wants(self, kind: FileKind, data: bytes) -> bool:
         if kind in (FileKind.PYTHON, FileKind.NOTEBOOK):
-            return any(k in data for k in self.keywords)
+            return any(k in data for k in self.keywords) or any(
+                k in data and any(r in data for r in roots) for k, roots in self.paired)
         if kind == FileKind.SHELL:
             return any(k in data for k in _SHELL_KEYWORDS)
         # Small configs are always read: code may look any key up (`cfg.model.name`).

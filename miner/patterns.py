@@ -115,6 +115,7 @@ class Registry:
         self.version = version  # a digest of every pattern file, for cache keys
         self.keywords = _keywords(apis)
         self.roots = frozenset(glob.split(".")[0] for api in apis for glob in api.callees)
+        self.keyword_roots = _keyword_roots(apis)
         self._matches: dict[str, ApiPattern | None] = {}
 
     def match(self, qualname: str) -> ApiPattern | None:
@@ -128,6 +129,19 @@ class Registry:
 
     def table(self, name: str) -> dict[str, str]:
         return self.tables.get(name, {})
+
+
+def _keyword_roots(apis: tuple[ApiPattern, ...]) -> dict[str, frozenset[str]]:
+    """For each keyword, the top-level modules of the APIs it stands for: a file
+    that calls `spacy.load` names `spacy` somewhere (an import at least)."""
+    roots: dict[str, set[str]] = {}
+    for api in apis:
+        for glob in api.callees:
+            stem = re.split(r"[*?\[]", glob.rsplit(".", 1)[-1], maxsplit=1)[0]
+            roots.setdefault(stem, set()).add(glob.split(".")[0])
+        for word in api.keywords:
+            roots.setdefault(word, set()).update(g.split(".")[0] for g in api.callees)
+    return {k: frozenset(v) for k, v in roots.items()}
 
 
 def _keywords(apis: tuple[ApiPattern, ...]) -> frozenset[str]:

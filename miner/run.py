@@ -98,7 +98,7 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
     specs = read_repo_list(options.repos)
     workdir = options.workdir or options.out / ".work"
     version = extractor_version(registry.version)
-    prefilter = discover.Prefilter.build(registry.keywords, frozenset(registry.table("model_keys")))
+    prefilter = discover.Prefilter.build(registry)
     previous = Previous.load(options.out)
     listed = mark_duplicates(specs)
     if options.scheduler:
@@ -150,7 +150,7 @@ def mine_one(spec: RepoSpec, options: MineOptions, workdir: Path) -> RepoResult:
     """One repository from clone to usages, in one process: the task of the
     Dask backend, so that a clone and its files stay on one worker."""
     registry = default_registry()
-    prefilter = discover.Prefilter.build(registry.keywords, frozenset(registry.table("model_keys")))
+    prefilter = discover.Prefilter.build(registry)
     with FactsCache(_cache_path(options), version=extractor_version(registry.version)) as cache:
         try:
             pending = _read_repo(spec, options, workdir, cache, prefilter)

@@ -71,11 +71,16 @@ class _State:
     top: bool = True  # the statements being walked are directly in their scope's body
 
 
-def _text(node: ts.Node | None, limit: int = _MAX_TEXT) -> str:
+def _text(state: "_State", node: ts.Node | None, limit: int = _MAX_TEXT) -> str:
+    # Sliced from our own copy of the source: `Node.text` copies the whole file first.
     if node is None:
         return ""
-    raw = node.text or b""
-    return raw[:limit].decode("utf-8", errors="replace")
+    start = node.start_byte
+    return state.src[start:min(node.end_byte, start + limit)].decode("utf-8", errors="replace")
+
+
+def _raw(state: "_State", node: ts.Node) -> bytes:
+    return state.src[node.start_byte:node.end_byte]
 
 
 def _line(node: ts.Node) -> int:
@@ -131,7 +136,7 @@ def _walk_statements(root: ts.Node, scope: int, state: _State) -> None:
                 nested.append((child.child_by_field_name("body"), _define(child, scope, state, ()), True))
             elif kind == "decorated_definition":
                 definition = child.child_by_field_name("definition")
-                decorators = tuple(_text(d)[1:].strip() for d in child.named_children if d.type == "decorator")
+                decorators = tuple(_text(state, d)[1:].strip() for d in child.named_children if d.type == "decorator")
                 if definition is not None:
                     body = definition.child_by_field_name("body")
                     nested.append((body, _define(definition, scope, state, decorators), True))
@@ -149,14 +154,14 @@ _SIMPLE = frozenset({"return_statement", "pass_statement", "break_statement", "c
 
 
 def _define(node: ts.Node, parent: int, state: _State, decorators: tuple[str, ...]) -> int:
-    name = _text(node.child_by_field_name("name"))
+    name = _text(state, node.child_by_field_name("name"))
     scope_id = len(state.scopes)
     if node.type == "class_definition":
         supers = node.child_by_field_name("superclasses")
-        bases = tuple(_text(b) for b in supers.named_children if b.type != "keyword_argument") if supers else ()
+        bases = tuple(_text(state, b) for b in supers.named_children if b.type != "keyword_argument") if supers else ()
         scope = Scope(scope_id, parent, ScopeKind.CLASS, name, _line(node), bases=bases, decorators=decorators)
     else:
-        params = _params(node.child_by_field_name("parameters"))
+        params = _params(node.child_by_field_name("parameters"), state)
         scope = Scope(scope_id, parent, ScopeKind.FUNCTION, name, _line(node), params=params, decorators=decorators)
     state.scopes.append(scope)
     state.scope_of_node[node.id] = scope_id
@@ -164,24 +169,21 @@ def _define(node: ts.Node, parent: int, state: _State, decorators: tuple[str, ..
     return scope_id
 
 
-def _params(node: ts.Node | None) -> tuple[Param, ...]:
+def _params(node: ts.Node | None, state: "_State") -> tuple[Param, ...]:
+    """Parameter names and default texts (annotations are not read: nothing needs them)."""
     if node is None:
         return ()
     params: list[Param] = []
     for p in node.named_children:
-        if p.type == "identifier":
-            params.append(Param(_text(p)))
-        elif p.type == "typed_parameter":
-            ident = next((c for c in p.named_children if c.type == "identifier"), None)
-            if ident is not None:
-                params.append(Param(_text(ident), annotation=_text(p.child_by_field_name("type"))))
-        elif p.type in ("default_parameter", "typed_default_parameter"):
-            annotation = p.child_by_field_name("type")
-            params.append(Param(
-                _text(p.child_by_field_name("name")),
-                default=_text(p.child_by_field_name("value")),
-                annotation=_text(annotation) if annotation is not None else None,
-            ))
+        kind = p.type
+        if kind == "identifier":
+            params.append(Param(_text(state, p)))
+        elif kind == "typed_parameter":
+            ident = p.named_children[0] if p.named_child_count else None
+            if ident is not None and ident.type == "identifier":
+                params.append(Param(_text(state, ident)))
+        elif kind in ("default_parameter", "typed_default_parameter"):
+            params.append(Param(_text(state, p.child_by_field_name("name")), default=_text(state, p.child_by_field_name("value"))))
     return tuple(params)
 
 
@@ -190,18 +192,18 @@ def _import(node: ts.Node, scope: int, state: _State) -> None:
     if node.type == "import_statement":
         for item in node.named_children:
             if item.type == "aliased_import":
-                target, alias = _text(item.child_by_field_name("name")), _text(item.child_by_field_name("alias"))
+                target, alias = _text(state, item.child_by_field_name("name")), _text(state, item.child_by_field_name("alias"))
             else:
-                target = _text(item)
+                target = _text(state, item)
                 alias = target.split(".")[0]
                 target = alias  # `import a.b` binds `a`
-                if "." in _text(item):  # but `a.b` is reachable through it: keep it too
-                    state.imports.append(Import(scope, _text(item), _text(item), line))
+                if "." in _text(state, item):  # but `a.b` is reachable through it: keep it too
+                    state.imports.append(Import(scope, _text(state, item), _text(state, item), line))
             state.imports.append(Import(scope, alias, target, line))
             if target.split(".")[0] not in _COMMON_LIBS and target.split(".")[0] not in sys.stdlib_module_names:
                 state.module_aliases.add(alias)
         return
-    module = _text(node.child_by_field_name("module_name"))
+    module = _text(state, node.child_by_field_name("module_name"))
     for item in node.named_children:
         if item == node.child_by_field_name("module_name"):
             continue
@@ -209,9 +211,9 @@ def _import(node: ts.Node, scope: int, state: _State) -> None:
             state.imports.append(Import(scope, "*", module, line))
             continue
         if item.type == "aliased_import":
-            name, alias = _text(item.child_by_field_name("name")), _text(item.child_by_field_name("alias"))
+            name, alias = _text(state, item.child_by_field_name("name")), _text(state, item.child_by_field_name("alias"))
         elif item.type == "dotted_name":
-            name = alias = _text(item)
+            name = alias = _text(state, item)
         else:
             continue
         sep = "" if module.endswith(".") else "."
@@ -235,26 +237,26 @@ def _assignment(node: ts.Node, scope: int, state: _State) -> None:
         right = right.child_by_field_name("right")
         if right is None:
             return
-    if right.type == "call" and _tensor_call(right):
+    if right.type == "call" and _tensor_call(right, state):
         return
-    value = _text(right)
+    value = _text(state, right)
     for target in targets:
         if target is not None:
-            state.bindings.append(Binding(scope, _text(target, 300), value, BindKind.ASSIGN, _line(node), state.top))
+            state.bindings.append(Binding(scope, _text(state, target, 300), value, BindKind.ASSIGN, _line(node), state.top))
 
 
-def _tensor_call(call: ts.Node) -> bool:
+def _tensor_call(call: ts.Node, state: "_State") -> bool:
     callee = call.child_by_field_name("function")
     if callee is None or callee.type != "attribute":
         return False
-    raw = callee.text or b""
+    raw = _raw(state, callee)
     return raw.split(b".", 1)[0] in _TENSOR_HEADS and raw.rsplit(b".", 1)[-1] not in _VALUE_METHODS
 
 
 def _for(node: ts.Node, scope: int, state: _State) -> None:
     left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
     if left is not None and right is not None:
-        state.bindings.append(Binding(scope, _text(left, 300), _text(right), BindKind.FOR, _line(node), state.top))
+        state.bindings.append(Binding(scope, _text(state, left, 300), _text(state, right), BindKind.FOR, _line(node), state.top))
 
 
 def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[CallSite, ...]:
@@ -264,7 +266,7 @@ def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[Call
     captures = ts.QueryCursor(_CALLS).captures(root)
     sites: list[CallSite] = []
     for call in captures.get("call", ()):
-        raw = call.child_by_field_name("function").text or b""
+        raw = _raw(state, call.child_by_field_name("function"))
         if raw.rsplit(b".", 1)[-1] not in wanted and raw.split(b".", 1)[0] not in heads:
             continue
         sites.append(_call_site(call, raw[:300].decode("utf-8", errors="replace"), state))
@@ -278,14 +280,14 @@ def _call_site(call: ts.Node, callee: str, state: _State) -> CallSite:
     if arguments is not None and arguments.type == "argument_list":
         for a in arguments.named_children:
             if a.type == "keyword_argument":
-                args.append(Arg(_text(a.child_by_field_name("name")), _text(a.child_by_field_name("value"))))
+                args.append(Arg(_text(state, a.child_by_field_name("name")), _text(state, a.child_by_field_name("value"))))
             elif a.type == "list_splat":
-                args.append(Arg(None, _text(a)[1:], star="*"))
+                args.append(Arg(None, _text(state, a)[1:], star="*"))
             elif a.type == "dictionary_splat":
-                args.append(Arg(None, _text(a)[2:], star="**"))
+                args.append(Arg(None, _text(state, a)[2:], star="**"))
             elif a.type != "comment":
-                args.append(Arg(None, _text(a)))
-    return CallSite(scope, callee, tuple(args), _line(call), _text(call, _MAX_CALL_TEXT))
+                args.append(Arg(None, _text(state, a)))
+    return CallSite(scope, callee, tuple(args), _line(call), _text(state, call, _MAX_CALL_TEXT))
 
 
 def _enclosing_scope(node: ts.Node, state: _State) -> int:
@@ -305,7 +307,7 @@ def _enclosing_scope(node: ts.Node, state: _State) -> int:
     for loop in comprehension_loops:
         left, right = loop.child_by_field_name("left"), loop.child_by_field_name("right")
         if left is not None and right is not None:
-            binding = Binding(scope, _text(left, 300), _text(right), BindKind.FOR, _line(loop), False)
+            binding = Binding(scope, _text(state, left, 300), _text(state, right), BindKind.FOR, _line(loop), False)
             if binding not in state.bindings:
                 state.bindings.append(binding)
     return scope
