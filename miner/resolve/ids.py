@@ -49,9 +49,18 @@ def _path_like(value: str) -> bool:
     return value.startswith(("/", "./", "../", "~", ".\\")) or "\\" in value or bool(re.match(r"^[A-Za-z]:[/\\]", value))
 
 
+_HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?!datasets/|spaces/)([^/?#\s]+(?:/[^/?#\s]+)?)/?$")
+
+
 def hf_id(value: str, *, legacy: dict[str, str], namespace: str | None = None) -> IdVerdict:
-    """A Hugging Face repository id (`owner/name`, or a legacy un-namespaced name)."""
+    """A Hugging Face repository id (`owner/name`, or a legacy un-namespaced name;
+    a `https://huggingface.co/owner/name` URL names the same repository)."""
     value = value.strip()
+    url = _HUB_URL.match(value)
+    if url:
+        value = url.group(1)
+    if value.endswith("/") and not value.startswith(("http:", "https:")):
+        return LOCAL  # a folder
     if not value or _path_like(value):
         return LOCAL if value else INVALID
     if _PLACEHOLDER.search(value) or _FILE_SUFFIX.search(value) and value.count("/") != 1:

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from functools import cached_property
 
-from miner.records import Binding, CallSite, ConfigValue, FileFacts, FileKind, Import, Scope, ScopeKind, ShellArg
+from miner.records import Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Import, Scope, ScopeKind, ShellArg
 from miner.resolve.modules import ModuleIndex
 
 
@@ -60,15 +60,16 @@ class FileView:
     def methods_of(self, cls: Scope) -> list[Scope]:
         return [s for s in self.scopes if s.parent == cls.id and s.kind == ScopeKind.FUNCTION]
 
-    def qualify(self, dotted: str, scope: int) -> str | None:
+    def qualify(self, dotted: str, scope: int, line: int | None = None) -> str | None:
         """`AM.from_pretrained` -> `transformers.AutoModel.from_pretrained`
-        through the import aliases visible from `scope`; None if the head name
-        is not imported (a local variable, a builtin)."""
+        through the import aliases visible from `scope` (at `line`, if given);
+        None if the head name is not imported (a local variable, a builtin), or
+        an unconditional assignment or definition after the import shadows it."""
         head, dot, rest = dotted.partition(".")
         for s in self.chain(scope):
             imp = self.imports.get((s, head))
             if imp is not None:
-                return imp.target + dot + rest
+                return None if self._shadowed(s, head, imp.line, line if s == scope else None) else imp.target + dot + rest
             if (s, head) in self.bindings or self._defines(s, head):
                 return None
         # `import a.b` binds `a` but is recorded under `a.b` too: try the longest.
@@ -82,6 +83,13 @@ class FileView:
 
     def _defines(self, scope: int, name: str) -> bool:
         return any(d.parent == scope for d in self.defs.get(name, ()))
+
+    def _shadowed(self, scope: int, name: str, after: int, before: int | None) -> bool:
+        """A plain `name = ...` or `def name` between an import and its use.
+        (A binding in a branch, like `except ImportError: X = None`, is not.)"""
+        lines = [b.line for b in self.bindings.get((scope, name), ()) if b.top and b.kind != BindKind.FOR]
+        lines += [d.line for d in self.defs.get(name, ()) if d.parent == scope]
+        return any(after < n and (before is None or n < before) for n in lines)
 
     @cached_property
     def calls_by_scope(self) -> dict[int, list[CallSite]]:

@@ -49,7 +49,7 @@ def find_hits(repo: RepoView, registry: Registry) -> list[Hit]:
 
 
 def match_call(view: FileView, call: CallSite, registry: Registry, repo: RepoView) -> tuple[ApiPattern, str] | None:
-    qualified = view.qualify(call.callee, call.scope)
+    qualified = view.qualify(call.callee, call.scope, call.line)
     candidates = [qualified] if qualified else []
     head, dot, rest = call.callee.partition(".")
     if qualified is None:
