@@ -101,6 +101,11 @@ class Evaluator:
             self._memo[key] = self.eval(node, Ctx(view, scope, line=line))[:MAX_CANDIDATES] if node is not None else []
         return self._memo[key]
 
+    def _nested_values(self, text: str, view: FileView, scope: int, ctx: Ctx) -> list[Candidate]:
+        """The values of source text met during an evaluation (same step budget)."""
+        node = parse_expr(text)
+        return self.eval(node, Ctx(view, scope, ctx.depth + 1, ctx.seen)) if node is not None else []
+
     def eval(self, node: ast.expr, ctx: Ctx) -> list[Candidate]:
         self._steps += 1
         if ctx.depth > MAX_DEPTH or self._steps > MAX_STEPS:
@@ -552,17 +557,20 @@ class Evaluator:
         `model_args.model_name_or_path` from a dataclass field, and the values
         that the repository's shell scripts pass for it."""
         attr = node.attr
+        here = ctx.view.path
         out: list[Candidate] = []
-        for view, call in self.repo.cli_options.get(attr, ()):
+        for view, call in self.repo.nearest(self.repo.cli_options.get(attr, []), here):
             out += self._option_default(view, call, ctx)
-        for view, call in self.repo.set_defaults:
+        defaults = [(v, c) for v, c in self.repo.set_defaults if any(a.keyword == attr for a in c.args)]
+        for view, call in self.repo.nearest(defaults, here):
             for arg in call.args:
                 if arg.keyword == attr:
-                    out += wrap(self.values(arg.value, view, call.scope), Resolution.ARGPARSE_DEFAULT)
+                    out += wrap(self._nested_values(arg.value, view, call.scope, ctx), Resolution.ARGPARSE_DEFAULT)
         if not out:
-            for view, scope, b in self.repo.class_fields.get(attr, ()):
-                if any("dataclass" in d for d in scope.decorators) or _looks_like_args_class(scope):
-                    out += self._field_default(view, scope, b, ctx)
+            fields = [(v, scope, b) for v, scope, b in self.repo.class_fields.get(attr, ())
+                      if any("dataclass" in d for d in scope.decorators) or _looks_like_args_class(scope)]
+            for view, scope, b in self.repo.nearest(fields, here):
+                out += self._field_default(view, scope, b, ctx)
         out += self._shell_values(attr, ctx)
         return out
 
@@ -576,7 +584,7 @@ class Evaluator:
         if default is None and is_absl:
             positional = [a for a in call.args if a.keyword is None]
             default = positional[1].value if len(positional) > 1 else None
-        out = wrap(self.values(default, view, call.scope), Resolution.ARGPARSE_DEFAULT) if default else []
+        out = wrap(self._nested_values(default, view, call.scope, ctx), Resolution.ARGPARSE_DEFAULT) if default else []
         out = [c for c in out if c.value is not None]
         choices = next((a.value for a in call.args if a.keyword in ("choices", "enum_values")), None)
         if choices is None and is_absl and call.callee.endswith("DEFINE_enum"):

@@ -146,6 +146,35 @@ class RepoView:
         return out
 
     @cached_property
+    def neighbours(self) -> dict[str, set[str]]:
+        """Files linked by an import, either way."""
+        graph: dict[str, set[str]] = defaultdict(set)
+        for view in self.files.values():
+            for imp in view.facts.imports:
+                for module in {imp.target, imp.target.rpartition(".")[0]} - {""}:
+                    other = self.module(module, importer=view.path)
+                    if other is not None and other is not view:
+                        graph[view.path].add(other.path)
+                        graph[other.path].add(view.path)
+        return graph
+
+    def nearest(self, found: list, path: str) -> list:
+        """Of definitions found across the repository (tuples whose first item is
+        a FileView), those that can concern code in `path`: in the same file,
+        else in files one or two imports away, else the only file that has any."""
+        if not found:
+            return []
+        same = [f for f in found if f[0].path == path]
+        if same:
+            return same
+        near = self.neighbours.get(path, set())
+        for ring in (near, near | {p for n in near for p in self.neighbours.get(n, ())}):
+            close = [f for f in found if f[0].path in ring]
+            if close:
+                return close
+        return found if len({f[0].path for f in found}) == 1 else []
+
+    @cached_property
     def set_defaults(self) -> list[tuple[FileView, CallSite]]:
         return [(v, c) for v in self.files.values() for c in v.facts.calls if c.callee.endswith("set_defaults")]
 
