@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from miner.extract.config import is_config_path
+from miner.resolve.modules import module_names, relative_target
 from miner.records import FileKind, SourceFile
 
 if TYPE_CHECKING:
@@ -110,8 +111,6 @@ def module_stem(path: str) -> str:
 
 def files_by_module(files: list[SourceFile]) -> dict[str, list[SourceFile]]:
     """Python files by every dotted suffix of their module path."""
-    from miner.resolve.modules import module_names
-
     out: dict[str, list[SourceFile]] = {}
     for f in files:
         if f.path.endswith(".py"):
@@ -124,11 +123,6 @@ def resolve_import(module: str, importer: str, index: dict[str, list[SourceFile]
                    by_path: dict[str, SourceFile]) -> list[SourceFile]:
     """Files an import statement in `importer` may refer to."""
     if module.startswith("."):
-        level = len(module) - len(module.lstrip("."))
-        base = posixpath.dirname(importer)
-        for _ in range(level - 1):
-            base = posixpath.dirname(base)
-        rest = module[level:].replace(".", "/")
-        target = posixpath.join(base, rest) if rest else base
+        target = relative_target(module, importer)
         return [by_path[p] for p in (f"{target}.py", f"{target}/__init__.py") if p in by_path]
     return index.get(module, [])[:4]

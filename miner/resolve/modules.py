@@ -51,13 +51,18 @@ class ModuleIndex:
         return max(candidates, key=lambda f: (_shared_prefix(here, posixpath.dirname(f.path)), -len(f.path)))
 
     def _relative(self, module: str, importer: str) -> FileFacts | None:
-        level = len(module) - len(module.lstrip("."))
-        base = posixpath.dirname(importer)
-        for _ in range(level - 1):
-            base = posixpath.dirname(base)
-        rest = module[level:].replace(".", "/")
-        target = posixpath.join(base, rest) if rest else base
+        target = relative_target(module, importer)
         return self._by_path.get(f"{target}.py") or self._by_path.get(f"{target}/__init__.py")
+
+
+def relative_target(module: str, importer: str) -> str:
+    """The path, without `.py`, that a relative import (`..pkg.mod`) in `importer` names."""
+    level = len(module) - len(module.lstrip("."))
+    base = posixpath.dirname(importer)
+    for _ in range(level - 1):
+        base = posixpath.dirname(base)
+    rest = module[level:].replace(".", "/")
+    return posixpath.join(base, rest) if rest else base
 
 
 def _shared_prefix(a: str, b: str) -> int:
