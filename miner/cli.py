@@ -1,8 +1,9 @@
-"""The command line: `python -m miner mine|patterns ...`.
+"""The command line: `python -m miner mine|patterns|export|report ...`.
 
 Exit codes: 0 when every line of the list was mined; 1 when the run finished
 and wrote its tables but some lines failed (see `repos.status`); 2 when the run
-could not start (bad arguments, unreadable list, bad pattern file).
+could not start (bad arguments, unreadable list, bad pattern file, bad
+known-models file; for `export` and `report`: a missing or unreadable OUT_DIR).
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from miner.export.load import ExportError
+from miner.known import KnownModelsError
 from miner.patterns import PatternError
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -36,7 +39,18 @@ def build_parser() -> argparse.ArgumentParser:
     mine.add_argument("--history", action="store_true",
                       help="mine every commit of the default branch; adds first/last seen to repo_models")
     mine.add_argument("--since", default=None, help="with --history: only commits after this date (git's --since)")
+    mine.add_argument("--known-models", type=Path, default=None, metavar="FILE",
+                      help="CSV or Parquet of hub ids (e.g. a PeaTMOSS model table): fills the `known` column")
     sub.add_parser("patterns", help="print the supported libraries as a Markdown table")
+    export = sub.add_parser("export", help="write mined tables in another dataset's or tool's format")
+    export.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="a folder written by `mine`")
+    export.add_argument("--format", required=True, choices=("peatmoss", "cyclonedx"),
+                        help="peatmoss: a SQLite file with PeaTMOSS's reuse tables; cyclonedx: one BOM per repository")
+    export.add_argument("--to", required=True, type=Path, metavar="PATH",
+                        help="the SQLite file (peatmoss) or the folder of BOMs (cyclonedx)")
+    report = sub.add_parser("report", help="write a self-contained HTML page of the headline numbers")
+    report.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="a folder written by `mine`")
+    report.add_argument("--to", type=Path, default=None, metavar="FILE", help="the HTML file (default: OUT_DIR/report.html)")
     return parser
 
 
@@ -45,9 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "patterns":
             return _patterns()
+        if args.command == "export":
+            return _export(args)
+        if args.command == "report":
+            return _report(args)
         return _mine(args)
     except PatternError as exc:
         print(f"error: bad pattern file: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (KnownModelsError, ExportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -66,7 +87,7 @@ def _mine(args: argparse.Namespace) -> int:
         max_bytes=args.max_file_bytes or discover.DEFAULT_MAX_BYTES, include_vendored=args.include_vendored,
         keep_removed=args.keep_removed, fetch=not args.no_fetch, timeout=args.timeout,
         history=args.history or args.since is not None, since=args.since,
-        scheduler=args.scheduler if args.backend == "dask" else None,
+        scheduler=args.scheduler if args.backend == "dask" else None, known_models=args.known_models,
     )
     progress = _progress() if sys.stderr.isatty() else None
     summary = mine(options, progress=progress)
@@ -94,6 +115,23 @@ def _patterns() -> int:
     from miner.supported import markdown_table
 
     print(markdown_table(default_registry()))
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from miner.export import export
+
+    written = export(args.out_dir, args.format, args.to)
+    print(f"{args.format}: {written.summary}")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from miner.report import write_report
+
+    to = args.to or args.out_dir / "report.html"
+    write_report(args.out_dir, to)
+    print(f"report: {to}")
     return EXIT_OK
 
 

@@ -20,6 +20,7 @@ from miner.cache import FactsCache, Scan, extractor_version, pipeline_version
 from miner.extract import WorkItem, extract_batch
 from miner.patterns import Registry, default_registry
 from miner.history import SpanTracker
+from miner.known import KnownModels, load_known, mark_table
 from miner.previous import Previous
 from miner.records import FileFacts, FileKind, ParseStatus, Problem, RepoResult, RepoSpec, RepoStatus, SourceFile
 from miner.repolist import mark_duplicates, read_repo_list
@@ -46,6 +47,7 @@ class MineOptions:
     scheduler: str | None = None  # a dask.distributed scheduler address: one task per repository
     history: bool = False  # mine every commit of the default branch
     since: str | None = None  # with history: commits after this date
+    known_models: Path | None = None  # a CSV/Parquet list of hub ids: fills the `known` column
 
 
 @dataclass
@@ -95,6 +97,7 @@ class _Pending:
 def mine(options: MineOptions, *, registry: Registry | None = None,
          progress: Callable[[str], None] | None = None) -> Summary:
     registry = registry or default_registry()
+    known = load_known(options.known_models, registry.table("legacy_hf")) if options.known_models else None
     specs = read_repo_list(options.repos)
     workdir = options.workdir or options.out / ".work"
     version = extractor_version(registry.version)
@@ -116,7 +119,7 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
                     if progress:
                         progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
             reuse.remember(results)
-    return _write(results, previous, options, _summarize(results))
+    return _write(results, previous, options, _summarize(results), known)
 
 
 @dataclass
@@ -404,7 +407,8 @@ def _at_path(facts: FileFacts, path: str) -> FileFacts:
     return facts if facts.path == path else replace(facts, path=path)
 
 
-def _write(results: list[RepoResult], previous: Previous, options: MineOptions, summary: Summary) -> Summary:
+def _write(results: list[RepoResult], previous: Previous, options: MineOptions, summary: Summary,
+           known: KnownModels | None = None) -> Summary:
     """Write the tables. A repository that failed this time keeps the rows of
     its last good run, marked stale in `repos`."""
     usages = []
@@ -427,8 +431,9 @@ def _write(results: list[RepoResult], previous: Previous, options: MineOptions, 
     out = options.out
     spans = {r.spec.key: r.spans for r in results if r.spans}
     repo_models = tables.repo_models_table(usages, include_vendored=options.include_vendored, spans=spans)
-    tables.write_atomic(tables.usages_table(usages), out / "usages.parquet")
-    tables.write_atomic(repo_models, out / "repo_models.parquet")
+    usages_out = tables.usages_table(usages)
+    tables.write_atomic(tables.with_known(usages_out, mark_table(known, usages_out)), out / "usages.parquet")
+    tables.write_atomic(tables.with_known(repo_models, mark_table(known, repo_models)), out / "repo_models.parquet")
     tables.write_atomic(tables.repos_table(results, stale=frozenset(stale)), out / "repos.parquet")
     tables.write_atomic(tables.problems_table(problems), out / "problems.parquet")
     summary.usages = len(usages)

@@ -47,6 +47,15 @@ PROBLEMS = pa.schema([
 
 USAGE_FIELDS = USAGES.names
 
+# `mine --known-models`: appended last to usages and repo_models; null when no list was given.
+KNOWN = pa.field("known", pa.bool_())
+
+
+def with_known(table: pa.Table, known: list[bool | None] | None = None) -> pa.Table:
+    """`table` with the nullable `known` column appended at the end."""
+    values = known if known is not None else [None] * table.num_rows
+    return table.append_column(KNOWN, pa.array(values, type=pa.bool_()))
+
 
 def usages_table(usages: Iterable[Usage]) -> pa.Table:
     rows = list(usages)
