@@ -29,12 +29,13 @@ class Scan:
 
 
 def extractor_version(registry_version: str) -> str:
-    """Changes when the extractor code or the pattern files change."""
+    """Changes when the extractor code, the prefilter or the pattern files change."""
     source = Path(__file__).resolve().parent / "extract"
     digest = hashlib.sha256(EXTRACTOR_VERSION.encode() + registry_version.encode())
     for path in sorted(source.glob("*.py")):
         digest.update(path.read_bytes())
-    digest.update((Path(__file__).resolve().parent / "records.py").read_bytes())
+    for name in ("records.py", "discover.py"):  # record shapes; what the prefilter wants
+        digest.update((Path(__file__).resolve().parent / name).read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -30,6 +30,7 @@ def limit_for(kind: FileKind, max_bytes: int) -> int:
 
 _SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".mk")
 SMALL_CONFIG = 64 * 1024
+_CONFIG_DIRS = frozenset({"conf", "config", "configs", "cfg", "cfgs", "model", "models", "hydra", "recipes"})
 _SHELL_KEYWORDS = (b"python", b"torchrun", b"accelerate", b"deepspeed", b"--model", b"model_name")
 
 
@@ -59,35 +60,48 @@ class Prefilter:
 
     keywords: tuple[bytes, ...]  # specific enough alone (`from_pretrained`)
     paired: tuple[tuple[bytes, tuple[bytes, ...]], ...]  # (generic keyword, its libraries' names)
-    config_keys: tuple[bytes, ...]
+    config_keys: re.Pattern[bytes]  # a model key used as a key (`model_name_or_path:`, `"base_model" =`)
 
     @classmethod
     def build(cls, registry: "Registry") -> "Prefilter":
         specific = sorted(k for k in registry.keywords if len(k) >= SPECIFIC_KEYWORD)
         paired = sorted((k, tuple(sorted(registry.keyword_roots.get(k, ())))) for k in registry.keywords
                         if len(k) < SPECIFIC_KEYWORD)
+        keys = sorted(registry.table("model_keys"), key=len, reverse=True)
         return cls(
-            tuple(k.encode() for k in specific),
+            _minimal(specific),
             tuple((k.encode(), tuple(r.encode() for r in roots)) for k, roots in paired),
-            tuple(sorted(k.encode() for k in registry.table("model_keys"))),
+            re.compile(rb"""(?:^|[\s"'{,-])(?:""" + b"|".join(re.escape(k.encode()) for k in keys) + rb""")["']?\s*[:=]""",
+                       re.M | re.I),
         )
 
-    def wants(self, kind: FileKind, data: bytes) -> bool:
+    def wants(self, kind: FileKind, data: bytes, path: str = "") -> bool:
         if kind in (FileKind.PYTHON, FileKind.NOTEBOOK):
             return any(k in data for k in self.keywords) or any(
                 k in data and any(r in data for r in roots) for k, roots in self.paired)
         if kind == FileKind.SHELL:
             return any(k in data for k in _SHELL_KEYWORDS)
-        # Small configs are always read: code may look any key up (`cfg.model.name`).
-        return len(data) <= SMALL_CONFIG or any(k in data for k in self.config_keys)
+        # A small config in a config-group folder (Hydra's `conf/model/bert.yaml`) is
+        # read whatever its keys: code looks them up as `cfg.model.name`.
+        grouped = len(data) <= SMALL_CONFIG and bool(set(path.lower().split("/")[:-1]) & _CONFIG_DIRS)
+        return grouped or self.config_keys.search(data) is not None
+
+
+def _minimal(words: list[str]) -> tuple[bytes, ...]:
+    """Keywords with those that contain another one left out: a file holding
+    `HuggingFaceEmbeddings` holds `HuggingFaceEmbedding` too."""
+    kept = [w for w in words if not any(o != w and o in w for o in words)]
+    return tuple(w.encode() for w in sorted(kept, key=lambda w: (w != "from_pretrained", w)))
 
 
 _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w., \t()]+)|import[ \t]+([\w., \t]+))", re.M)
 
 
 def imported_modules(data: bytes) -> set[str]:
-    """Dotted module names a Python source mentions in import statements
-    (`from a.b import c` gives `a.b` and `a.b.c`: c may be a module)."""
+    """Dotted module names a Python source imports values from: `import a.b`,
+    `from a.b import c` (`a.b.c` too: c may be a module). A `from` import of
+    classes only (`from .modeling import BertModel`) brings no constant, so its
+    module is left out: following every class import pulls in a whole library."""
     found: set[str] = set()
     for match in _IMPORT.finditer(data):
         frm, names, plain = match.groups()
@@ -96,11 +110,11 @@ def imported_modules(data: bytes) -> set[str]:
                 found.add(part.split(" as ")[0].strip())
         elif frm is not None:
             module = frm.decode("ascii", "replace")
-            found.add(module)
-            for part in names.decode("ascii", "replace").strip("() \t").split(","):
-                name = part.split(" as ")[0].strip()
-                if name and name != "*":
-                    found.add(module + name if module.endswith(".") else f"{module}.{name}")
+            imported = [p.split(" as ")[0].strip() for p in names.decode("ascii", "replace").strip("() \t").split(",")]
+            imported = [n for n in imported if n]
+            if "*" in imported or any(not n[:1].isupper() or n.isupper() for n in imported):
+                found.add(module)
+            found.update(module + n if module.endswith(".") else f"{module}.{n}" for n in imported if n != "*")
     return {m for m in found if m}
 
 

@@ -292,36 +292,41 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
         if scan is None:
             raw = snap.read(f)
             imports = tuple(sorted(discover.imported_modules(raw))) if kind == FileKind.PYTHON else ()
-            scan = Scan(prefilter.wants(kind, raw), imports)
+            scan = Scan(prefilter.wants(kind, raw, path), imports)
             new_scans.append((f.blob, kind, scan))
             if scan.wanted or kind == FileKind.PYTHON:
                 data[path] = raw
         memo[(f.blob, kind)] = scan
         scans[path] = scan
     cache.put_scans(new_scans)
-    chosen = {p for p, s in scans.items() if s.wanted}
+    wanted = {p for p, s in scans.items() if s.wanted}
     py_files = [f for f, kind in selected.values() if kind == FileKind.PYTHON]
+    return wanted | _neighbours(wanted, scans, py_files), data
+
+
+REVERSE_LIMIT = 8  # a module imported by more files than this is library plumbing, not a script's helper
+
+
+def _neighbours(wanted: set[str], scans: dict[str, Scan], py_files: list[SourceFile]) -> set[str]:
+    """Python files next to the wanted ones, which resolution may need: the
+    modules they import (and what a package's `__init__.py` re-exports), and
+    the modules that import them (their callers), unless a wanted module is
+    imported all over the repository."""
     index = discover.files_by_module(py_files)
     by_path = {f.path: f for f in py_files}
-    for _ in range(2):  # imports of imports: settings re-exported through __init__.py
-        added = set()
-        for path in chosen:
-            for module in scans[path].imports:
-                added.update(f.path for f in discover.resolve_import(module, path, index, by_path))
-        for path, scan in scans.items():
-            if path in by_path and path not in chosen and _imports_any(scan.imports, path, chosen, index, by_path):
-                added.add(path)
-        if not added - chosen:
-            break
-        chosen |= added
-    return chosen, data
 
+    def targets(path: str) -> set[str]:
+        return {f.path for m in scans[path].imports for f in discover.resolve_import(m, path, index, by_path)}
 
-def _imports_any(imports: tuple[str, ...], path: str, chosen: set[str], index, by_path) -> bool:
-    for module in imports:
-        if any(f.path in chosen for f in discover.resolve_import(module, path, index, by_path)):
-            return True
-    return False
+    forward = {t for path in wanted for t in targets(path)}
+    forward |= {t for init in [p for p in forward if p.endswith("__init__.py")] for t in targets(init)}
+    importers: dict[str, set[str]] = {}
+    for path in by_path:
+        if path not in wanted and path in scans:
+            for target in targets(path) & wanted:
+                importers.setdefault(target, set()).add(path)
+    reverse = {p for group in importers.values() if len(group) <= REVERSE_LIMIT for p in group}
+    return forward | reverse
 
 
 def _extract_group(group: list, parallel: Parallel | None, cache: FactsCache, registry: Registry) -> None:
