@@ -29,7 +29,7 @@ from miner.resolve import resolve_repo
 from miner import tables
 
 BATCH_BYTES = 2 * 1024 * 1024  # work sent to a worker at once
-GROUP_BYTES = 64 * 1024 * 1024  # bytes read ahead before extracting (bounds memory)
+GROUP_BYTES = 16 * 1024 * 1024  # bytes read ahead before extracting (bounds memory)
 SERIAL_BELOW = 256 * 1024  # less than this is extracted in-process: IPC would cost more
 
 
