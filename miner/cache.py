@@ -49,6 +49,20 @@ def pipeline_version(extractor: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def pack(facts: FileFacts) -> bytes:
+    return pickle.dumps(facts, protocol=5)
+
+
+def unpack(packed: bytes, path: str) -> FileFacts | None:
+    """The facts under the path the blob has now (the same bytes at another
+    path, in another fork, are parsed once); None for a corrupt entry."""
+    try:
+        facts = pickle.loads(packed)
+    except Exception:  # noqa: BLE001 - a corrupt entry is a miss
+        return None
+    return facts if facts.path == path else replace(facts, path=path)
+
+
 class FactsCache:
     def __init__(self, path: Path, *, version: str):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,25 +82,19 @@ class FactsCache:
             "CREATE TABLE IF NOT EXISTS repo_state (repo TEXT PRIMARY KEY, commit_id TEXT, version TEXT, files_seen INTEGER)"
         )
 
-    def get(self, blob: str, kind: FileKind, path: str) -> FileFacts | None:
-        """The facts of a blob, under the path it has now (the same bytes at
-        another path, in another fork, are parsed once)."""
+    def get(self, blob: str, kind: FileKind) -> bytes | None:
+        """The packed facts of a blob (see `pack`): the coordinating process
+        never unpacks them, it hands them on to resolution."""
         row = self._db.execute(
             "SELECT data FROM facts WHERE blob=? AND kind=? AND version=?", (blob, kind.value, self.version)
         ).fetchone()
-        if row is None:
-            return None
-        try:
-            facts = pickle.loads(row[0])
-        except Exception:  # noqa: BLE001 - a corrupt entry is a miss
-            return None
-        return facts if facts.path == path else replace(facts, path=path)
+        return row[0] if row is not None else None
 
-    def put_many(self, entries: list[tuple[str, FileFacts]]) -> None:
+    def put_many(self, entries: list[tuple[str, FileKind, bytes]]) -> None:
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?)",
-                [(blob, f.kind.value, self.version, pickle.dumps(f, protocol=5)) for blob, f in entries],
+                [(blob, kind.value, self.version, packed) for blob, kind, packed in entries],
             )
 
     def get_scan(self, blob: str, kind: FileKind) -> Scan | None:

@@ -118,6 +118,9 @@ class Registry:
         self.keyword_roots = _keyword_roots(apis)
         self._matches: dict[str, ApiPattern | None] = {}
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_matches": {}}  # the lookup cache stays behind
+
     def match(self, qualname: str) -> ApiPattern | None:
         """The first pattern whose callee glob matches `qualname`."""
         try:

@@ -16,8 +16,8 @@ from typing import Callable, Iterator
 from joblib import Parallel, delayed
 
 from miner import discover
-from miner.cache import FactsCache, Scan, extractor_version, pipeline_version
-from miner.extract import WorkItem, extract_batch
+from miner.cache import FactsCache, Scan, extractor_version, pack, pipeline_version, unpack
+from miner.extract import WorkItem, extract_packed
 from miner.patterns import Registry, default_registry
 from miner.history import SpanTracker
 from miner.known import KnownModels, load_known, mark_table
@@ -89,9 +89,10 @@ class _Pending:
     commit: str | None
     files_seen: int
     commits: list[tuple[str | None, str | None, Chosen]]  # (sha, date, chosen)
-    facts: dict[tuple[str, FileKind], FileFacts]  # by (blob, kind)
-    work: list[tuple[str, WorkItem]]  # (blob, item) not in the cache
+    facts: dict[tuple[str, FileKind], bytes]  # packed facts by (blob, kind)
+    work: list[tuple[str, WorkItem]]  # (blob, item) not in the cache; emptied once extracted
     problems: list[Problem]
+    parsed: int = 0
 
 
 def mine(options: MineOptions, *, registry: Registry | None = None,
@@ -113,8 +114,7 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
             reuse = _Reuse(cache, previous, pipeline_version(version), enabled=not options.history)
             for group in _groups(listed, options, workdir, cache, prefilter, reuse):
                 _extract_group(group, parallel, cache, registry)
-                for pending in group:
-                    result = _resolve(pending, registry)
+                for result in _resolve_group(group, parallel, registry):
                     results.append(result)
                     if progress:
                         progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
@@ -160,7 +160,7 @@ def mine_one(spec: RepoSpec, options: MineOptions, workdir: Path) -> RepoResult:
         except RepoError as exc:
             return RepoResult(spec, exc.status, error=exc.message)
         _extract_group([pending], None, cache, registry)
-        return _resolve(pending, registry)
+        return resolve_pending(pending, registry)
 
 
 def _mine_on_dask(listed: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: Path) -> list[RepoResult]:
@@ -254,7 +254,7 @@ def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: Facts
                 key = (f.blob, kind)
                 if key in pending.facts or key in queued:
                     continue
-                cached = cache.get(f.blob, kind, path)
+                cached = cache.get(f.blob, kind)
                 if cached is not None:
                     pending.facts[key] = cached
                     continue
@@ -337,33 +337,37 @@ def _extract_group(group: list, parallel: Parallel | None, cache: FactsCache, re
         return
     items = [item for _, _, item in work]
     if parallel is None or sum(len(i.data) for i in items) < SERIAL_BELOW:
-        results = extract_batch(items, registry.keywords)
+        results = extract_packed(items, registry.keywords)
     else:
         done = dict(_extract_parallel(_batches(items), parallel, registry.keywords))
         results = [done[id(item)] for item in items]
-    cache.put_many([(blob, facts) for (_, blob, _), facts in zip(work, results) if facts.status != ParseStatus.FAILED])
-    for (pending, blob, item), facts in zip(work, results):
-        pending.facts[(blob, item.kind)] = facts
+    cache.put_many([(blob, item.kind, packed) for (_, blob, item), (status, packed) in zip(work, results)
+                    if status != ParseStatus.FAILED])
+    for (pending, blob, item), (_, packed) in zip(work, results):
+        pending.facts[(blob, item.kind)] = packed
+    for pending in {id(p): p for p, _, _ in work}.values():
+        pending.parsed, pending.work = len(pending.work), []  # the bytes are not needed any more
 
 
 def _extract_parallel(batches: list[list[WorkItem]], parallel: Parallel,
-                      keywords: frozenset[str]) -> list[tuple[int, FileFacts]]:
+                      keywords: frozenset[str]) -> list[tuple[int, tuple[ParseStatus, bytes]]]:
     """Extract batches on the pool. If a worker dies (out of memory, a signal),
     each batch is tried once more on its own; a batch that fails again gives
     FAILED facts for its files, and the run goes on."""
     try:
-        nested = parallel(delayed(extract_batch)(batch, keywords) for batch in batches)
-        return [(id(item), facts) for batch, out in zip(batches, nested) for item, facts in zip(batch, out)]
+        nested = parallel(delayed(extract_packed)(batch, keywords) for batch in batches)
+        return [(id(item), out) for batch, outs in zip(batches, nested) for item, out in zip(batch, outs)]
     except Exception:  # noqa: BLE001 - joblib re-raises whatever killed the worker
         pass
-    results: list[tuple[int, FileFacts]] = []
+    results: list[tuple[int, tuple[ParseStatus, bytes]]] = []
     for batch in batches:
         try:
-            out = parallel(delayed(extract_batch)(batch, keywords) for _ in range(1))[0]
+            outs = parallel(delayed(extract_packed)(batch, keywords) for _ in range(1))[0]
         except Exception as exc:  # noqa: BLE001
-            out = [FileFacts(path=i.path, kind=i.kind, status=ParseStatus.FAILED,
-                             error=f"worker failed twice: {type(exc).__name__}: {exc}"[:500]) for i in batch]
-        results += [(id(item), facts) for item, facts in zip(batch, out)]
+            failed = [FileFacts(path=i.path, kind=i.kind, status=ParseStatus.FAILED,
+                                error=f"worker failed twice: {type(exc).__name__}: {exc}"[:500]) for i in batch]
+            outs = [(ParseStatus.FAILED, pack(f)) for f in failed]
+        results += [(id(item), out) for item, out in zip(batch, outs)]
     return results
 
 
@@ -383,33 +387,48 @@ def _batches(items: list[WorkItem]) -> list[list[WorkItem]]:
     return batches
 
 
-def _resolve(pending: _Pending | RepoResult, registry: Registry) -> RepoResult:
+def _resolve_group(group: list, parallel: Parallel | None, registry: Registry) -> list[RepoResult]:
+    """Resolve each repository of a group: on the pool when there is enough to
+    do (resolution of a large repository takes seconds), else in this process."""
+    size = sum(len(b) for p in group if isinstance(p, _Pending) for b in p.facts.values())
+    if parallel is None or size < SERIAL_BELOW:
+        return [resolve_pending(p, registry) for p in group]
+    pending = [p for p in group if isinstance(p, _Pending)]
+    done = dict(zip(map(id, pending), parallel(delayed(resolve_pending)(p, registry) for p in pending)))
+    return [done.get(id(p), p) for p in group]
+
+
+def resolve_pending(pending: _Pending | RepoResult, registry: Registry) -> RepoResult:
+    """A repository's usages from its packed facts (a task of the pool)."""
     if isinstance(pending, RepoResult):
         return pending
     key = pending.spec.key
     usages: list = []
     spans = SpanTracker()
     last_chosen: Chosen | None = None
+    head_facts: list[FileFacts] = []
     for sha, date, chosen in pending.commits:
         if chosen != last_chosen:  # the same files give the same usages
-            facts = [_at_path(pending.facts[(blob, kind)], path) for path, (blob, kind) in sorted(chosen.items())]
-            usages = resolve_repo(facts, registry, repo=key, commit=sha)
+            head_facts = _unpacked(pending, chosen)
+            usages = resolve_repo(head_facts, registry, repo=key, commit=sha)
             last_chosen = chosen
         if date is not None:
             spans.see(usages, sha, date)
-    head_facts = [_at_path(pending.facts[(b, k)], p) for p, (b, k) in sorted(last_chosen.items())] if last_chosen else []
     problems = list(pending.problems) + [
         Problem(key, f.path, "parse", f.status.value, f.error or "") for f in head_facts if f.status != ParseStatus.OK
     ]
     usages = [replace(u, commit=pending.commit) if u.commit != pending.commit else u for u in usages]
     return RepoResult(pending.spec, RepoStatus.OK, commit=pending.commit, files_seen=pending.files_seen,
-                      files_parsed=len(pending.work), files_cached=len(pending.facts) - len(pending.work),
-                      usages=tuple(usages), problems=tuple(problems),
-                      spans=spans.spans())
+                      files_parsed=pending.parsed, files_cached=len(pending.facts) - pending.parsed,
+                      usages=tuple(usages), problems=tuple(problems), spans=spans.spans())
 
 
-def _at_path(facts: FileFacts, path: str) -> FileFacts:
-    return facts if facts.path == path else replace(facts, path=path)
+def _unpacked(pending: _Pending, chosen: Chosen) -> list[FileFacts]:
+    out = []
+    for path, (blob, kind) in sorted(chosen.items()):
+        facts = unpack(pending.facts[(blob, kind)], path)
+        out.append(facts if facts is not None else FileFacts(path, kind, ParseStatus.FAILED, "corrupt cache entry"))
+    return out
 
 
 def _write(results: list[RepoResult], previous: Previous, options: MineOptions, summary: Summary,

@@ -32,6 +32,14 @@ def extract_batch(items: list[WorkItem], keywords: frozenset[str]) -> list[FileF
     return [extract_file(item, keywords) for item in items]
 
 
+def extract_packed(items: list[WorkItem], keywords: frozenset[str]) -> list[tuple[ParseStatus, bytes]]:
+    """What a worker returns: each file's status and its packed facts, so that
+    packing happens on the workers and the coordinator only stores and forwards."""
+    from miner.cache import pack
+
+    return [(facts.status, pack(facts)) for facts in extract_batch(items, keywords)]
+
+
 def _extract(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
     from miner.extract.text import decode_python, decode_text, looks_binary
 
