@@ -10,14 +10,18 @@ every batch it finished.
 from __future__ import annotations
 
 import hashlib
-import pickle
+import marshal
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from miner.records import FileFacts, FileKind
+from miner.records import (
+    Arg, Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Import, Param, ParseStatus, Scope, ScopeKind,
+    ShellArg,
+)
 
 EXTRACTOR_VERSION = "1"
+PACK_FORMAT = 1  # bump when `pack`'s layout changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +54,45 @@ def pipeline_version(extractor: str) -> str:
 
 
 def pack(facts: FileFacts) -> bytes:
-    return pickle.dumps(facts, protocol=5)
+    """Facts as nested tuples of plain values, marshalled: several times faster
+    both ways than pickling hundreds of thousands of record objects."""
+    return marshal.dumps((
+        PACK_FORMAT, facts.path, facts.kind.value, facts.status.value, facts.error,
+        tuple((s.id, s.parent, s.kind.value, s.name, s.line, tuple(astuple_flat(p) for p in s.params), s.bases,
+               s.decorators) for s in facts.scopes),
+        tuple(astuple_flat(i) for i in facts.imports),
+        tuple((b.scope, b.target, b.value, b.kind.value, b.line, b.top) for b in facts.bindings),
+        tuple((c.scope, c.callee, tuple(astuple_flat(a) for a in c.args), c.line, c.text) for c in facts.calls),
+        tuple(astuple_flat(a) for a in facts.shell_args),
+        tuple(astuple_flat(v) for v in facts.config_values),
+    ))
 
 
 def unpack(packed: bytes, path: str) -> FileFacts | None:
     """The facts under the path the blob has now (the same bytes at another
     path, in another fork, are parsed once); None for a corrupt entry."""
     try:
-        facts = pickle.loads(packed)
+        fmt, _, kind, status, error, scopes, imports, bindings, calls, shell, config = marshal.loads(packed)
+        if fmt != PACK_FORMAT:
+            return None
+        return FileFacts(
+            path=path, kind=FileKind(kind), status=ParseStatus(status), error=error,
+            scopes=tuple(Scope(i, parent, ScopeKind(k), name, line, tuple(Param(*p) for p in params), bases, decos)
+                         for i, parent, k, name, line, params, bases, decos in scopes),
+            imports=tuple(Import(*i) for i in imports),
+            bindings=tuple(Binding(sc, t, v, BindKind(k), ln, top) for sc, t, v, k, ln, top in bindings),
+            calls=tuple(CallSite(sc, callee, tuple(Arg(*a) for a in args), ln, text)
+                        for sc, callee, args, ln, text in calls),
+            shell_args=tuple(ShellArg(*a) for a in shell),
+            config_values=tuple(ConfigValue(*v) for v in config),
+        )
     except Exception:  # noqa: BLE001 - a corrupt entry is a miss
         return None
-    return facts if facts.path == path else replace(facts, path=path)
+
+
+def astuple_flat(record) -> tuple:
+    """A flat record's field values (no nested records), in field order."""
+    return tuple(getattr(record, name) for name in record.__slots__)
 
 
 class FactsCache:

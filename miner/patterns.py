@@ -117,6 +117,18 @@ class Registry:
         self.roots = frozenset(glob.split(".")[0] for api in apis for glob in api.callees)
         self.keyword_roots = _keyword_roots(apis)
         self._matches: dict[str, ApiPattern | None] = {}
+        # Candidate patterns by the callee's last name; globs whose last part is a
+        # wildcard are tried for every name. Most calls are then ruled out at once.
+        self._by_last: dict[str, list[ApiPattern]] = {}
+        self._any_last: list[ApiPattern] = []
+        for api in apis:
+            for glob in api.callees:
+                last = glob.rsplit(".", 1)[-1]
+                if any(ch in last for ch in "*?["):
+                    if api not in self._any_last:
+                        self._any_last.append(api)
+                elif api not in self._by_last.setdefault(last, []):
+                    self._by_last[last].append(api)
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_matches": {}}  # the lookup cache stays behind
@@ -126,7 +138,13 @@ class Registry:
         try:
             return self._matches[qualname]
         except KeyError:
-            found = next((api for api in self.apis if api.matches(qualname)), None)
+            found = None
+            if qualname.split(".", 1)[0] in self.roots:
+                last = qualname.rsplit(".", 1)[-1]
+                candidates = self._by_last.get(last, []) + self._any_last
+                # the first in registry order, as a plain scan would find
+                found = min((api for api in candidates if api.matches(qualname)),
+                            key=self.apis.index, default=None)
             self._matches[qualname] = found
             return found
 
