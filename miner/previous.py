@@ -21,6 +21,10 @@ class Previous:
     usages: dict[str, list[Usage]] = field(default_factory=dict)
     problems: dict[str, list[Problem]] = field(default_factory=dict)
 
+    def only(self, repo: str) -> "Previous":
+        """The rows of one repository (what a per-repository task needs)."""
+        return Previous({repo: self.usages.get(repo, [])}, {repo: self.problems.get(repo, [])})
+
     @classmethod
     def load(cls, out: Path) -> "Previous":
         previous = cls()

@@ -9,6 +9,7 @@ nothing it parsed.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
@@ -106,7 +107,9 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
     previous = Previous.load(options.out)
     listed = mark_duplicates(specs)
     if options.scheduler:
-        results = _mine_on_dask(listed, options, workdir)
+        results = _mine_on_dask(listed, options, workdir, registry, previous)
+    elif _per_repository(listed, options):
+        results = _mine_per_repository(listed, options, workdir, registry, previous, progress)
     else:
         results = []
         with FactsCache(_cache_path(options), version=version) as cache, \
@@ -149,28 +152,66 @@ def _cache_path(options: MineOptions) -> Path:
     return options.out / ".cache" / "facts.sqlite"
 
 
-def mine_one(spec: RepoSpec, options: MineOptions, workdir: Path) -> RepoResult:
-    """One repository from clone to usages, in one process: the task of the
-    Dask backend, so that a clone and its files stay on one worker."""
-    registry = default_registry()
+def _per_repository(listed: list[tuple[RepoSpec, bool]], options: MineOptions) -> bool:
+    """With enough repositories to keep every worker busy, a task is a whole
+    repository (clone, read, extract, resolve): no serial step is left in the
+    coordinator. With few, files are batched across workers instead."""
+    workers = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
+    mineable = sum(1 for spec, dup in listed if _unmineable(spec, dup) is None)
+    return workers > 1 and mineable >= 2 * workers
+
+
+def mine_one(spec: RepoSpec, options: MineOptions, workdir: Path, registry: Registry,
+             previous: Previous) -> RepoResult:
+    """One repository from clone to usages, in one process: the task when work
+    is split by repository (and on Dask, so that a clone stays on one worker)."""
     prefilter = discover.Prefilter.build(registry)
-    with FactsCache(_cache_path(options), version=extractor_version(registry.version)) as cache:
+    version = extractor_version(registry.version)
+    with FactsCache(_cache_path(options), version=version) as cache:
+        reuse = _Reuse(cache, previous, pipeline_version(version), enabled=not options.history)
         try:
-            pending = _read_repo(spec, options, workdir, cache, prefilter)
+            pending = _read_repo(spec, options, workdir, cache, prefilter, reuse)
         except RepoError as exc:
             return RepoResult(spec, exc.status, error=exc.message)
+        if isinstance(pending, RepoResult):
+            return pending
         _extract_group([pending], None, cache, registry)
-        return resolve_pending(pending, registry)
+        result = resolve_pending(pending, registry)
+        reuse.remember([result])
+        return result
 
 
-def _mine_on_dask(listed: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: Path) -> list[RepoResult]:
+def _per_repository_tasks(listed: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: Path,
+                          registry: Registry, previous: Previous):
+    """(index, early result) for lines that are not mined, and the delayed
+    `mine_one` tasks for the others, each with only its own previous rows."""
+    early = {i: r for i, (spec, dup) in enumerate(listed) if (r := _unmineable(spec, dup)) is not None}
+    todo = [(i, spec) for i, (spec, _) in enumerate(listed) if i not in early]
+    tasks = [delayed(mine_one)(spec, options, workdir, registry, previous.only(spec.key)) for _, spec in todo]
+    return early, todo, tasks
+
+
+def _mine_per_repository(listed, options: MineOptions, workdir: Path, registry: Registry, previous: Previous,
+                         progress: Callable[[str], None] | None) -> list[RepoResult]:
+    early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
+    mined: dict[int, RepoResult] = {}
+    with Parallel(n_jobs=_jobs(options.jobs), batch_size=1, return_as="generator") as parallel:
+        for (i, _), result in zip(todo, parallel(tasks)):
+            mined[i] = result
+            if progress:
+                progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
+    by_index = {**early, **mined}
+    return [by_index[i] for i in range(len(listed))]
+
+
+def _mine_on_dask(listed, options: MineOptions, workdir: Path, registry: Registry,
+                  previous: Previous) -> list[RepoResult]:
     from dask.distributed import Client
     from joblib import parallel_config
 
-    early = {i: r for i, (spec, dup) in enumerate(listed) if (r := _unmineable(spec, dup)) is not None}
-    todo = [(i, spec) for i, (spec, _) in enumerate(listed) if i not in early]
+    early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
     with Client(options.scheduler, timeout=60), parallel_config(backend="dask"):
-        mined = Parallel(n_jobs=-1, batch_size=1)(delayed(mine_one)(spec, options, workdir) for _, spec in todo)
+        mined = Parallel(n_jobs=-1, batch_size=1)(tasks)
     by_index = {**early, **{i: r for (i, _), r in zip(todo, mined)}}
     return [by_index[i] for i in range(len(listed))]
 

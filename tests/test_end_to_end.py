@@ -181,3 +181,19 @@ def test_dask_backend_gives_the_same_tables(world: dict[str, Path]) -> None:
     # what was parsed rather than taken from the cache depends on scheduling
     drop = lambda r: {k: v for k, v in r.items() if k != "files_parsed"}  # noqa: E731
     assert [drop(r) for r in rows(local, "repos")] == [drop(r) for r in rows(remote, "repos")]
+
+
+def test_per_repository_tasks_give_the_same_tables_as_batched_files(tmp_path: Path) -> None:
+    load = 'from transformers import AutoModel\nAutoModel.from_pretrained("{}")\n'
+    names = ["gpt2", "distilgpt2", "t5-small", "google/flan-t5-small", "FacebookAI/roberta-base"]
+    for i, name in enumerate(names):
+        make_repo(tmp_path / f"r{i}", {"m.py": load.format(name), "README.md": "x\n"})
+    listing = tmp_path / "list.txt"
+    listing.write_text("".join(f"r{i}\n" for i in range(len(names))) + "./missing\n")
+    assert run(listing, tmp_path / "serial") == EXIT_SOME_FAILED  # --jobs 1: files batched in-process
+    assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "pool"), "--jobs", "2"]) == EXIT_SOME_FAILED
+    for table in ("usages", "repo_models"):
+        assert rows(tmp_path / "serial", table) == rows(tmp_path / "pool", table)
+    assert [r["status"] for r in rows(tmp_path / "pool", "repos")] == ["ok"] * 5 + ["not_found"]
+    again = main(["mine", "--repos", str(listing), "--out", str(tmp_path / "pool"), "--jobs", "2"])
+    assert again == EXIT_SOME_FAILED and rows(tmp_path / "serial", "usages") == rows(tmp_path / "pool", "usages")
