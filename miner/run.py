@@ -108,7 +108,7 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
     listed = mark_duplicates(specs)
     if options.scheduler:
         results = _mine_on_dask(listed, options, workdir, registry, previous)
-    elif _per_repository(listed, options):
+    elif _per_repository(listed, options, pipeline_version(version)):
         results = _mine_per_repository(listed, options, workdir, registry, previous, progress)
     else:
         results = []
@@ -152,13 +152,18 @@ def _cache_path(options: MineOptions) -> Path:
     return options.out / ".cache" / "facts.sqlite"
 
 
-def _per_repository(listed: list[tuple[RepoSpec, bool]], options: MineOptions) -> bool:
-    """With enough repositories to keep every worker busy, a task is a whole
+def _per_repository(listed: list[tuple[RepoSpec, bool]], options: MineOptions, version: str) -> bool:
+    """With enough new repositories to keep every worker busy, a task is a whole
     repository (clone, read, extract, resolve): no serial step is left in the
-    coordinator. With few, files are batched across workers instead."""
+    coordinator. With few (a re-run, where most are unchanged and cost one
+    ls-tree each), files are batched across workers instead."""
     workers = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
-    mineable = sum(1 for spec, dup in listed if _unmineable(spec, dup) is None)
-    return workers > 1 and mineable >= 2 * workers
+    if workers <= 1:
+        return False
+    mineable = [spec for spec, dup in listed if _unmineable(spec, dup) is None]
+    with FactsCache(_cache_path(options), version=version) as cache:
+        new = sum(1 for spec in mineable if (cache.get_state(spec.key) or (None, None))[1] != version)
+    return new >= 2 * workers
 
 
 def mine_one(spec: RepoSpec, options: MineOptions, workdir: Path, registry: Registry,

@@ -9,6 +9,7 @@ kept as source text; the resolver parses the few it needs.
 """
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ from miner.records import (
 
 LANGUAGE = ts.Language(tsp.language())
 _CALLS = ts.Query(LANGUAGE, "(call function: [(identifier) (attribute)] @callee) @call")
+_COMPREHENSION_NODES = ts.Query(
+    LANGUAGE, "[(list_comprehension) (set_comprehension) (dictionary_comprehension) (generator_expression)] @c")
 
 # Calls the resolver reads besides the loading APIs: CLI definitions.
 RESOLVER_CALLS = frozenset(
@@ -52,8 +55,6 @@ _COMMON_LIBS = frozenset({"torch", "numpy", "np", "tensorflow", "tf", "jax", "jn
                           "mlflow", "requests", "yaml", "json", "flax", "optax", "paddle", "mindspore", "mx"})
 _COMPOUND_BODIES = ("block", "else_clause", "elif_clause", "except_clause", "finally_clause",
                     "except_group_clause", "case_clause", "match_block")
-_COMPREHENSIONS = frozenset({"list_comprehension", "set_comprehension", "dictionary_comprehension",
-                             "generator_expression"})
 _MAX_TEXT = 2000  # longest expression text kept (a giant literal is not an id)
 _MAX_CALL_TEXT = 200
 
@@ -64,7 +65,7 @@ class _State:
     scopes: list[Scope] = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     bindings: list[Binding] = field(default_factory=list)
-    scope_of_node: dict[int, int] = field(default_factory=dict)
+    scope_spans: list[tuple[int, int, int]] = field(default_factory=list)  # (start byte, end byte, scope id)
     defined: set[str] = field(default_factory=set)
     imported: set[str] = field(default_factory=set)
     module_aliases: set[str] = field(default_factory=set)
@@ -99,24 +100,97 @@ def extract_python(path: str, source: str, *, keywords: frozenset[str], kind: Fi
 
 
 def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -> FileFacts:
-    src = source.encode("utf-8", errors="replace")
+    src, defused = defuse(source.encode("utf-8", errors="replace"))
     tree = _PARSER.parse(src)
     root = tree.root_node
     state = _State(src=src)
     state.scopes.append(Scope(id=0, parent=None, kind=ScopeKind.MODULE, name="", line=1))
     _walk_statements(root, 0, state)
     calls = _calls(root, state, keywords)
-    status = ParseStatus.PARTIAL if root.has_error else ParseStatus.OK
+    partial = root.has_error or defused is not None
     return FileFacts(
         path=path,
         kind=kind,
-        status=status,
-        error="syntax errors; read what parsed" if root.has_error else None,
+        status=ParseStatus.PARTIAL if partial else ParseStatus.OK,
+        error=(defused or "syntax errors; read what parsed") if partial else None,
         scopes=tuple(state.scopes),
         imports=tuple(state.imports),
         bindings=tuple(state.bindings),
         calls=calls,
     )
+
+
+# --- inputs tree-sitter cannot take as they are ------------------------------
+#
+# tree-sitter-python's scanner keeps its stack of indentation widths in a buffer
+# of 1 KiB and writes past its end (heap corruption, then a segfault) once some
+# 500 widths are open, and widths wrap around at 65536. Python itself refuses
+# more than 100 levels, so a file with more distinct indentation widths than
+# MAX_INDENT_WIDTHS is never valid code: its widths are renumbered by rank and
+# the deepest flattened. Long runs of backslash-continued lines make the parser's
+# error recovery superlinear (a 2 MiB file of `x\` lines would take hours);
+# past MAX_CONTINUED_LINES consecutive ones, the backslash becomes a space. Both
+# rewrites keep every line where it was; the file is then marked partial.
+
+MAX_INDENT_WIDTHS = 200
+MAX_CONTINUED_LINES = 64
+_LEADING = re.compile(rb"[\n\r\f]((?:[ \t]|\\\r?\n)*)")
+_LEADING_PLAIN = re.compile(rb"[\n\r\f]([ \t]*)")  # the same, in a file without continuations: faster
+_CONTINUATION = re.compile(rb"\\\r?\n")
+
+
+def defuse(src: bytes) -> tuple[bytes, str | None]:
+    """`src` rewritten so that tree-sitter parses it safely and in linear time,
+    with a note on what was changed (None when nothing was)."""
+    notes = []
+    if src.count(b"\\\n") + src.count(b"\\\r\n") > MAX_CONTINUED_LINES:
+        src, changed = _break_continuations(src)
+        if changed:
+            notes.append(f"more than {MAX_CONTINUED_LINES} backslash-continued lines in a row: no longer joined")
+    if b"\n" in src or b"\r" in src or b"\f" in src:
+        src, changed = _flatten_indentation(src)
+        if changed:
+            notes.append(f"more than {MAX_INDENT_WIDTHS} indentation levels: the deepest are flattened")
+    return src, "; ".join(notes) or None
+
+
+def _break_continuations(src: bytes) -> tuple[bytes, bool]:
+    lines = src.split(b"\n")
+    run = 0
+    changed = False
+    for i, line in enumerate(lines[:-1]):  # the last piece has no newline after it
+        body = line[:-1] if line.endswith(b"\r") else line
+        if not body.endswith(b"\\"):
+            run = 0
+            continue
+        run += 1
+        if run > MAX_CONTINUED_LINES:
+            lines[i] = body[:-1] + b" " + line[len(body):]
+            changed = True
+    return (b"\n".join(lines), True) if changed else (src, False)
+
+
+def _width(leading: bytes) -> int:
+    """The indentation the scanner counts: a space 1, a tab 8, across continuations."""
+    return leading.count(b" ") + 8 * leading.count(b"\t")
+
+
+def _flatten_indentation(src: bytes) -> tuple[bytes, bool]:
+    continued = b"\\\n" in src or b"\\\r\n" in src
+    distinct = set((_LEADING if continued else _LEADING_PLAIN).findall(src))
+    if len(distinct) <= MAX_INDENT_WIDTHS and all(len(d) < 8192 for d in distinct):
+        return src, False  # few widths, all < 65536: the scanner's stack stays small
+    widths = sorted({_width(d) for d in distinct})
+    if len(widths) <= MAX_INDENT_WIDTHS and widths[-1] < 65536:
+        return src, False
+    rank = {w: min(i, MAX_INDENT_WIDTHS) for i, w in enumerate(widths)}
+
+    def renumber(match: re.Match) -> bytes:
+        # Continuations inside the leading space become plain newlines: lines stay put.
+        pieces = _CONTINUATION.split(match.group(1))
+        return match.group(0)[:1] + b"\n" * (len(pieces) - 1) + b" " * rank[_width(match.group(1))]
+
+    return _LEADING.sub(renumber, src), True
 
 
 def _walk_statements(root: ts.Node, scope: int, state: _State) -> None:
@@ -164,7 +238,7 @@ def _define(node: ts.Node, parent: int, state: _State, decorators: tuple[str, ..
         params = _params(node.child_by_field_name("parameters"), state)
         scope = Scope(scope_id, parent, ScopeKind.FUNCTION, name, _line(node), params=params, decorators=decorators)
     state.scopes.append(scope)
-    state.scope_of_node[node.id] = scope_id
+    state.scope_spans.append((node.start_byte, node.end_byte, scope_id))
     state.defined.add(name)
     return scope_id
 
@@ -264,17 +338,21 @@ def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[Call
     wanted = {w.encode() for w in keywords | RESOLVER_CALLS | state.defined | state.imported}
     heads = {a.encode() for a in state.module_aliases}
     captures = ts.QueryCursor(_CALLS).captures(root)
-    sites: list[CallSite] = []
+    kept: list[tuple[ts.Node, bytes]] = []
     for call in captures.get("call", ()):
         raw = _raw(state, call.child_by_field_name("function"))
         if raw.rsplit(b".", 1)[-1] not in wanted and raw.split(b".", 1)[0] not in heads:
             continue
-        sites.append(_call_site(call, raw[:300].decode("utf-8", errors="replace"), state))
-    return tuple(sites)
+        kept.append((call, raw))
+    # In source order: the query's own order changes from one process to the next,
+    # and the resolver's caps (callers followed, candidates) must see the same calls.
+    kept.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte))
+    scopes = _enclosing_scopes([call for call, _ in kept], root, state)
+    return tuple(_call_site(call, raw[:300].decode("utf-8", errors="replace"), scope, state)
+                 for (call, raw), scope in zip(kept, scopes))
 
 
-def _call_site(call: ts.Node, callee: str, state: _State) -> CallSite:
-    scope = _enclosing_scope(call, state)
+def _call_site(call: ts.Node, callee: str, scope: int, state: _State) -> CallSite:
     args: list[Arg] = []
     arguments = call.child_by_field_name("arguments")
     if arguments is not None and arguments.type == "argument_list":
@@ -290,24 +368,56 @@ def _call_site(call: ts.Node, callee: str, state: _State) -> CallSite:
     return CallSite(scope, callee, tuple(args), _line(call), _text(state, call, _MAX_CALL_TEXT))
 
 
-def _enclosing_scope(node: ts.Node, state: _State) -> int:
-    """The innermost function or class around `node`; comprehension loop
-    variables met on the way become bindings of that scope."""
-    comprehension_loops: list[ts.Node] = []
-    parent = node.parent
-    while parent is not None:
-        if parent.type in _COMPREHENSIONS:
-            comprehension_loops.extend(c for c in parent.named_children if c.type == "for_in_clause")
-        scope = state.scope_of_node.get(parent.id)
-        if scope is not None:
-            break
-        parent = parent.parent
-    else:
-        scope = 0
-    for loop in comprehension_loops:
+def _enclosing_scopes(calls: list[ts.Node], root: ts.Node, state: _State) -> list[int]:
+    """The innermost function or class around each call; the loop variables of
+    the comprehensions around a call become bindings of that scope.
+
+    One sweep over byte ranges (definitions and comprehensions nest like the
+    tree): walking up `Node.parent` costs the depth of the tree at each step,
+    and nested calls made that cubic."""
+    if not calls:
+        return []
+    spans: list[tuple[int, int, int | ts.Node]] = list(state.scope_spans)
+    if b"for" in state.src:
+        spans += [(c.start_byte, c.end_byte, c)
+                  for c in ts.QueryCursor(_COMPREHENSION_NODES).captures(root).get("c", ())]
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    order = sorted(range(len(calls)), key=lambda i: calls[i].start_byte)
+    # Open spans, outermost first: (end, scope or comprehension, scope it is in, loops added).
+    stack: list[list] = []
+    seen = set(state.bindings)
+    scopes = [0] * len(calls)
+    j = 0
+    for i in order:
+        at = calls[i].start_byte
+        while j < len(spans) and spans[j][0] <= at:
+            start, end, what = spans[j]
+            j += 1
+            while stack and stack[-1][0] <= start:
+                stack.pop()
+            inner = stack[-1][2] if stack else 0
+            stack.append([end, what, what if isinstance(what, int) else inner, False])
+        while stack and stack[-1][0] <= at:
+            stack.pop()
+        scope = stack[-1][2] if stack else 0
+        scopes[i] = scope
+        # Comprehensions around the call, innermost first, until one already done
+        # (everything around a done one is done too).
+        for entry in reversed(stack):
+            if isinstance(entry[1], int) or entry[3]:
+                break
+            entry[3] = True
+            _comprehension_loops(entry[1], entry[2], state, seen)
+    return scopes
+
+
+def _comprehension_loops(node: ts.Node, scope: int, state: _State, seen: set[Binding]) -> None:
+    for loop in node.named_children:
+        if loop.type != "for_in_clause":
+            continue
         left, right = loop.child_by_field_name("left"), loop.child_by_field_name("right")
         if left is not None and right is not None:
             binding = Binding(scope, _text(state, left, 300), _text(state, right), BindKind.FOR, _line(loop), False)
-            if binding not in state.bindings:
+            if binding not in seen:
+                seen.add(binding)
                 state.bindings.append(binding)
-    return scope
