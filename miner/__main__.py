@@ -1,4 +1,16 @@
-"""`python -m miner`: the command line."""
-from miner.cli import main_entry
+"""`python -m miner`: the command line.
+
+`-m` puts the working folder first on `sys.path`; run from inside a mined
+folder, its `git.py` or `joblib.py` would be imported (and run) in place of
+the library. This package is already imported, so the folder is dropped
+before anything else is.
+"""
+import os
+import sys
+
+if sys.path and sys.path[0] in ("", os.getcwd()) and not sys.flags.safe_path:
+    del sys.path[0]
+
+from miner.cli import main_entry  # noqa: E402 - after the path is made safe
 
 main_entry()

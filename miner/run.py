@@ -98,6 +98,10 @@ class _Pending:
 
 def mine(options: MineOptions, *, registry: Registry | None = None,
          progress: Callable[[str], None] | None = None) -> Summary:
+    # Worker processes start as `python -m`/`-c`, which would put the working
+    # folder first on their sys.path: run from inside a mined folder, its
+    # `joblib.py` would be imported (and run) in every worker.
+    os.environ["PYTHONSAFEPATH"] = "1"
     registry = registry or default_registry()
     known = load_known(options.known_models, registry.table("legacy_hf")) if options.known_models else None
     specs = read_repo_list(options.repos)
