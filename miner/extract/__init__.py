@@ -8,6 +8,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, replace
 
+from miner.extract import budget
 from miner.records import FileFacts, FileKind, ParseStatus
 
 
@@ -22,7 +23,11 @@ class WorkItem:
 
 def extract_file(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
     try:
-        return _extract(item, keywords)
+        with budget.time_budget():
+            return _extract(item, keywords)
+    except budget.BudgetExceeded:
+        return FileFacts(path=item.path, kind=item.kind, status=ParseStatus.FAILED,
+                         error=f"over the time budget of {budget.FILE_SECONDS:g} s per file")
     except Exception as exc:  # noqa: BLE001 - a failure is a value, never a crash of the run
         return FileFacts(path=item.path, kind=item.kind, status=ParseStatus.FAILED,
                          error=f"{type(exc).__name__}: {exc}"[:500])

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import tree_sitter as ts
 import tree_sitter_python as tsp
 
+from miner.extract import budget
 from miner.records import (
     Arg,
     Binding,
@@ -31,6 +32,7 @@ from miner.records import (
 )
 
 LANGUAGE = ts.Language(tsp.language())
+_CHUNK = 1 << 16  # bytes handed to the parser at a time
 _CALLS = ts.Query(LANGUAGE, "(call function: [(identifier) (attribute)] @callee) @call")
 _COMPREHENSION_NODES = ts.Query(
     LANGUAGE, "[(list_comprehension) (set_comprehension) (dictionary_comprehension) (generator_expression)] @c")
@@ -101,7 +103,7 @@ def extract_python(path: str, source: str, *, keywords: frozenset[str], kind: Fi
 
 def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -> FileFacts:
     src, defused = defuse(source.encode("utf-8", errors="replace"))
-    tree = _PARSER.parse(src)
+    tree = _parse(src)
     root = tree.root_node
     state = _State(src=src)
     state.scopes.append(Scope(id=0, parent=None, kind=ScopeKind.MODULE, name="", line=1))
@@ -118,6 +120,19 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
         bindings=tuple(state.bindings),
         calls=calls,
     )
+
+
+def _parse(src: bytes) -> ts.Tree:
+    """Parsed in chunks with a progress callback, so that the time budget
+    can stop a parse (a timer's handler runs in the callback)."""
+    try:
+        return _PARSER.parse(lambda offset, _: src[offset:offset + _CHUNK],
+                             progress_callback=lambda *_: budget.expired())
+    except BaseException:
+        _PARSER.reset()  # else the next parse would resume this one
+        if budget.expired():
+            raise budget.BudgetExceeded("over the time budget") from None
+        raise
 
 
 # --- inputs tree-sitter cannot take as they are ------------------------------

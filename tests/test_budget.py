@@ -1,0 +1,69 @@
+"""The per-file time budget: a pathological file is stopped, recorded, and the run goes on."""
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import git
+import pyarrow.parquet as pq
+import pytest
+
+from miner.cli import EXIT_OK, main
+from miner.extract import WorkItem, budget, extract_file
+from miner.patterns import default_registry
+from miner.records import FileKind, ParseStatus
+
+LOAD = "from transformers import AutoModel\nAutoModel.from_pretrained({!r})\n"
+
+
+def test_a_runaway_regular_expression_is_interrupted() -> None:
+    with pytest.raises(budget.BudgetExceeded):
+        with budget.time_budget(0.2):
+            re.match(r"(a+)+$", "a" * 40 + "b")
+    assert not budget.expired()
+
+
+def test_a_parse_is_cancelled_in_any_thread() -> None:
+    """Off the main thread there is no timer: the parser's progress callback stops it."""
+    source = ("x = f(1, [2, 3], {'k': g(4)})\n" * 400_000).encode()
+    item = WorkItem("big.py", FileKind.PYTHON, source)
+    keywords = default_registry().keywords
+    out = {}
+
+    def work() -> None:
+        with budget.time_budget(0.0):  # an enclosing budget that is already spent
+            out["big"] = extract_file(item, keywords)
+        out["after"] = extract_file(WorkItem("ok.py", FileKind.PYTHON, LOAD.format("org/ok").encode()), keywords)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(60)
+    assert out["big"].status == ParseStatus.FAILED and "time budget" in out["big"].error
+    assert out["after"].status == ParseStatus.OK, "the parser is usable again after a cancelled parse"
+    assert [c.callee for c in out["after"].calls] == ["AutoModel.from_pretrained"]
+
+
+def test_a_file_over_the_budget_fails_alone_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(budget, "FILE_SECONDS", 0.5)
+    for who in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{who}_NAME", "Test")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "test@example.org")
+    slow = "from transformers import AutoModel\n" + "".join(
+        f"AutoModel.from_pretrained('org/m{i}')\n" for i in range(300_000))
+    root = tmp_path / "r"
+    repo = git.Repo.init(root, initial_branch="main")
+    (root / "slow.py").write_text(slow)
+    (root / "fast.py").write_text(LOAD.format("org/fast"))
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "x", "--no-gpg-sign")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{root}\n")
+    out = tmp_path / "out"
+    assert main(["mine", "--repos", str(listing), "--out", str(out), "--jobs", "1",
+                 "--max-file-bytes", "100000000"]) == EXIT_OK
+    usages = pq.read_table(out / "usages.parquet").to_pylist()
+    assert [(u["path"], u["model_id"]) for u in usages] == [("fast.py", "org/fast")]
+    problems = {p["path"]: p for p in pq.read_table(out / "problems.parquet").to_pylist()}
+    assert problems["slow.py"]["reason"] == "failed"
+    assert "time budget" in problems["slow.py"]["detail"]
