@@ -20,10 +20,14 @@ from miner.records import Problem, Usage
 class Previous:
     usages: dict[str, list[Usage]] = field(default_factory=dict)
     problems: dict[str, list[Problem]] = field(default_factory=dict)
+    # The commit each repository's rows were mined at (ok rows of `repos`):
+    # rows stand for a commit only if the tables were written for it.
+    commits: dict[str, str] = field(default_factory=dict)
 
     def only(self, repo: str) -> "Previous":
         """The rows of one repository (what a per-repository task needs)."""
-        return Previous({repo: self.usages.get(repo, [])}, {repo: self.problems.get(repo, [])})
+        commits = {repo: self.commits[repo]} if repo in self.commits else {}
+        return Previous({repo: self.usages.get(repo, [])}, {repo: self.problems.get(repo, [])}, commits)
 
     @classmethod
     def load(cls, out: Path) -> "Previous":
@@ -38,6 +42,9 @@ class Previous:
                 for row in pq.read_table(out / "problems.parquet").to_pylist():
                     problems[row["repo"]].append(Problem(**{k: row[k] for k in tables.PROBLEMS.names}))
             previous.problems = dict(problems)
+            if (out / "repos.parquet").exists():
+                repos = pq.read_table(out / "repos.parquet", columns=["repo", "commit", "status"]).to_pylist()
+                previous.commits = {r["repo"]: r["commit"] for r in repos if r["status"] == "ok" and r["commit"]}
         except Exception as exc:  # noqa: BLE001 - an unreadable old table is no reason to stop
             print(f"warning: the previous tables in {out} are unreadable and not reused: {exc}", file=sys.stderr)
         return previous

@@ -141,8 +141,8 @@ class _Reuse:
 
     def result(self, spec: RepoSpec, commit: str | None) -> RepoResult | None:
         state = self.cache.get_state(spec.key) if self.enabled and commit else None
-        if state is None or state[:2] != (commit, self.version):
-            return None
+        if state is None or state[:2] != (commit, self.version) or self.previous.commits.get(spec.key) != commit:
+            return None  # (a run killed before its tables were written leaves states without rows)
         return RepoResult(spec, RepoStatus.OK, commit=commit, files_seen=state[2], reused=True,
                           usages=tuple(self.previous.usages.get(spec.key, ())),
                           problems=tuple(self.previous.problems.get(spec.key, ())))
@@ -202,15 +202,38 @@ def _per_repository_tasks(listed: list[tuple[RepoSpec, bool]], options: MineOpti
 
 def _mine_per_repository(listed, options: MineOptions, workdir: Path, registry: Registry, previous: Previous,
                          progress: Callable[[str], None] | None) -> list[RepoResult]:
+    """Repository tasks on the pool. If a worker dies (out of memory, a
+    signal) or a task raises, what is left goes on in waves of one task per
+    worker, so that the failure is pinned down: a task that did not finish in
+    its wave is tried once alone, and a second failure is that repository's
+    result (FAILED, with the error); the run goes on."""
     early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
-    mined: dict[int, RepoResult] = {}
-    with Parallel(n_jobs=_jobs(options.jobs), batch_size=1, return_as="generator") as parallel:
-        for (i, _), result in zip(todo, parallel(tasks)):
-            mined[i] = result
-            if progress:
-                progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
-    by_index = {**early, **mined}
+    jobs = max(_jobs(options.jobs), 2)  # one job would run the tasks in this process
+    done, _ = _in_order(tasks, jobs, progress)
+    while len(done) < len(tasks):
+        start = len(done)
+        finished, _ = _in_order(tasks[start:start + jobs], jobs, progress)
+        done += finished
+        for k in range(len(done), min(start + jobs, len(tasks))):
+            alone, failure = _in_order([tasks[k]], jobs, progress)
+            done += alone or [RepoResult(todo[k][1], RepoStatus.FAILED, error=f"mining failed twice: {failure}"[:500])]
+    by_index = {**early, **{i: r for (i, _), r in zip(todo, done)}}
     return [by_index[i] for i in range(len(listed))]
+
+
+def _in_order(tasks: list, jobs: int, progress: Callable[[str], None] | None) -> tuple[list[RepoResult], str | None]:
+    """The results of the tasks that finished, in order, up to the first
+    failure, and that failure (None when all finished)."""
+    results: list[RepoResult] = []
+    try:
+        with Parallel(n_jobs=jobs, batch_size=1, return_as="generator") as parallel:
+            for result in parallel(tasks):
+                results.append(result)
+                if progress:
+                    progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
+    except Exception as exc:  # noqa: BLE001 - joblib re-raises whatever killed the worker
+        return results, f"{type(exc).__name__}: {exc}"
+    return results, None
 
 
 def _mine_on_dask(listed, options: MineOptions, workdir: Path, registry: Registry,

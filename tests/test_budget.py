@@ -67,3 +67,17 @@ def test_a_file_over_the_budget_fails_alone_and_the_run_goes_on(tmp_path: Path, 
     problems = {p["path"]: p for p in pq.read_table(out / "problems.parquet").to_pylist()}
     assert problems["slow.py"]["reason"] == "failed"
     assert "time budget" in problems["slow.py"]["detail"]
+
+
+def test_long_runs_of_comment_lines_are_read_whole() -> None:
+    """tree-sitter's scanner looks ahead over every following comment line at
+    each one; a run of 30,000 would take minutes (past the budget). Comments in
+    long runs become blank lines: every line stays where it was."""
+    comment = "# " + "x" * 78 + "\n"
+    source = ("from transformers import AutoModel\ndef load():\n    name = 'org/inside'\n"
+              + ("    " + comment + "\n") * 15_000
+              + "    return AutoModel.from_pretrained(name)\n" + comment * 30_000
+              + "AutoModel.from_pretrained('org/after')  # a comment on a code line\n")
+    facts = extract_file(WorkItem("c.py", FileKind.PYTHON, source.encode()), default_registry().keywords)
+    assert facts.status == ParseStatus.OK
+    assert [c.line for c in facts.calls] == [30_004, 60_005]

@@ -146,12 +146,20 @@ def _parse(src: bytes) -> ts.Tree:
 # error recovery superlinear (a 2 MiB file of `x\` lines would take hours);
 # past MAX_CONTINUED_LINES consecutive ones, the backslash becomes a space. Both
 # rewrites keep every line where it was; the file is then marked partial.
+# The scanner also looks ahead over every following comment or blank line at
+# each one, so a long run of them costs its length times its size (4000 lines
+# of 80-character comments: 4 s); blank lines cost nothing. In a run of more
+# than MAX_COMMENT_LINES, comments become blank lines: they are not code, so
+# the file stays whole.
 
 MAX_INDENT_WIDTHS = 200
 MAX_CONTINUED_LINES = 64
 _LEADING = re.compile(rb"[\n\r\f]((?:[ \t]|\\\r?\n)*)")
 _LEADING_PLAIN = re.compile(rb"[\n\r\f]([ \t]*)")  # the same, in a file without continuations: faster
 _CONTINUATION = re.compile(rb"\\\r?\n")
+MAX_COMMENT_LINES = 64
+_COMMENT_RUN = re.compile(rb"(?:^[ \t]*(?:#[^\r\n]*)?\r?\n){%d,}" % (MAX_COMMENT_LINES + 1), re.M)
+_COMMENT_TEXT = re.compile(rb"[ \t]*#[^\r\n]*")
 
 
 def defuse(src: bytes) -> tuple[bytes, str | None]:
@@ -162,6 +170,8 @@ def defuse(src: bytes) -> tuple[bytes, str | None]:
         src, changed = _break_continuations(src)
         if changed:
             notes.append(f"more than {MAX_CONTINUED_LINES} backslash-continued lines in a row: no longer joined")
+    if src.count(b"#") > MAX_COMMENT_LINES:
+        src = _COMMENT_RUN.sub(lambda run: _COMMENT_TEXT.sub(b"", run.group()), src)
     if b"\n" in src or b"\r" in src or b"\f" in src:
         src, changed = _flatten_indentation(src)
         if changed:
