@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 from joblib import Parallel, delayed
 
-from miner import discover
+from miner import discover, pool
 from miner.cache import FactsCache, Scan, extractor_version, pack, pipeline_version, unpack
 from miner.extract import WorkItem, extract_packed
 from miner.patterns import Registry, default_registry
@@ -116,12 +116,12 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
         results = _mine_per_repository(listed, options, workdir, registry, previous, progress)
     else:
         results = []
-        with FactsCache(_cache_path(options), version=version) as cache, \
-                Parallel(n_jobs=_jobs(options.jobs), batch_size=1, prefer="processes") as parallel:
+        jobs = _jobs(options.jobs)
+        with FactsCache(_cache_path(options), version=version) as cache:
             reuse = _Reuse(cache, previous, pipeline_version(version), enabled=not options.history)
             for group in _groups(listed, options, workdir, cache, prefilter, reuse):
-                _extract_group(group, parallel, cache, registry)
-                for result in _resolve_group(group, parallel, registry):
+                _extract_group(group, jobs, cache, registry)
+                for result in _resolve_group(group, jobs, registry):
                     results.append(result)
                     if progress:
                         progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
@@ -184,7 +184,7 @@ def mine_one(spec: RepoSpec, options: MineOptions, workdir: Path, registry: Regi
             return RepoResult(spec, exc.status, error=exc.message)
         if isinstance(pending, RepoResult):
             return pending
-        _extract_group([pending], None, cache, registry)
+        _extract_group([pending], 1, cache, registry)
         result = resolve_pending(pending, registry)
         reuse.remember([result])
         return result
@@ -202,38 +202,17 @@ def _per_repository_tasks(listed: list[tuple[RepoSpec, bool]], options: MineOpti
 
 def _mine_per_repository(listed, options: MineOptions, workdir: Path, registry: Registry, previous: Previous,
                          progress: Callable[[str], None] | None) -> list[RepoResult]:
-    """Repository tasks on the pool. If a worker dies (out of memory, a
-    signal) or a task raises, what is left goes on in waves of one task per
-    worker, so that the failure is pinned down: a task that did not finish in
-    its wave is tried once alone, and a second failure is that repository's
-    result (FAILED, with the error); the run goes on."""
     early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
-    jobs = max(_jobs(options.jobs), 2)  # one job would run the tasks in this process
-    done, _ = _in_order(tasks, jobs, progress)
-    while len(done) < len(tasks):
-        start = len(done)
-        finished, _ = _in_order(tasks[start:start + jobs], jobs, progress)
-        done += finished
-        for k in range(len(done), min(start + jobs, len(tasks))):
-            alone, failure = _in_order([tasks[k]], jobs, progress)
-            done += alone or [RepoResult(todo[k][1], RepoStatus.FAILED, error=f"mining failed twice: {failure}"[:500])]
-    by_index = {**early, **{i: r for (i, _), r in zip(todo, done)}}
+
+    def report(result: RepoResult) -> None:
+        if progress:
+            progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
+
+    outcomes = pool.run_tasks(tasks, jobs=max(_jobs(options.jobs), 2), on_result=report)
+    mined = {i: result or RepoResult(spec, RepoStatus.FAILED, error=f"mining failed twice: {failure}"[:500])
+             for (i, spec), (result, failure) in zip(todo, outcomes)}
+    by_index = {**early, **mined}
     return [by_index[i] for i in range(len(listed))]
-
-
-def _in_order(tasks: list, jobs: int, progress: Callable[[str], None] | None) -> tuple[list[RepoResult], str | None]:
-    """The results of the tasks that finished, in order, up to the first
-    failure, and that failure (None when all finished)."""
-    results: list[RepoResult] = []
-    try:
-        with Parallel(n_jobs=jobs, batch_size=1, return_as="generator") as parallel:
-            for result in parallel(tasks):
-                results.append(result)
-                if progress:
-                    progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
-    except Exception as exc:  # noqa: BLE001 - joblib re-raises whatever killed the worker
-        return results, f"{type(exc).__name__}: {exc}"
-    return results, None
 
 
 def _mine_on_dask(listed, options: MineOptions, workdir: Path, registry: Registry,
@@ -402,17 +381,17 @@ def _neighbours(wanted: set[str], scans: dict[str, Scan], py_files: list[SourceF
     return forward | reverse
 
 
-def _extract_group(group: list, parallel: Parallel | None, cache: FactsCache, registry: Registry) -> None:
+def _extract_group(group: list, jobs: int, cache: FactsCache, registry: Registry) -> None:
     """Extract the files of a group of repositories: on the pool in batches, or
-    in this process when there is little work (or no pool)."""
+    in this process when there is little work (or one job)."""
     work = [(p, blob, item) for p in group if isinstance(p, _Pending) for blob, item in p.work]
     if not work:
         return
     items = [item for _, _, item in work]
-    if parallel is None or sum(len(i.data) for i in items) < SERIAL_BELOW:
+    if jobs <= 1 or sum(len(i.data) for i in items) < SERIAL_BELOW:
         results = extract_packed(items, registry.keywords)
     else:
-        done = dict(_extract_parallel(_batches(items), parallel, registry.keywords))
+        done = dict(_extract_parallel(_batches(items), jobs, registry.keywords))
         results = [done[id(item)] for item in items]
     cache.put_many([(blob, item.kind, packed) for (_, blob, item), (status, packed) in zip(work, results)
                     if status != ParseStatus.FAILED])
@@ -422,24 +401,17 @@ def _extract_group(group: list, parallel: Parallel | None, cache: FactsCache, re
         pending.parsed, pending.work = len(pending.work), []  # the bytes are not needed any more
 
 
-def _extract_parallel(batches: list[list[WorkItem]], parallel: Parallel,
+def _extract_parallel(batches: list[list[WorkItem]], jobs: int,
                       keywords: frozenset[str]) -> list[tuple[int, tuple[ParseStatus, bytes]]]:
-    """Extract batches on the pool. If a worker dies (out of memory, a signal),
-    each batch is tried once more on its own; a batch that fails again gives
+    """Extract batches on the pool; a batch whose worker failed twice gives
     FAILED facts for its files, and the run goes on."""
-    try:
-        nested = parallel(delayed(extract_packed)(batch, keywords) for batch in batches)
-        return [(id(item), out) for batch, outs in zip(batches, nested) for item, out in zip(batch, outs)]
-    except Exception:  # noqa: BLE001 - joblib re-raises whatever killed the worker
-        pass
+    outcomes = pool.run_tasks([delayed(extract_packed)(batch, keywords) for batch in batches], jobs=jobs)
     results: list[tuple[int, tuple[ParseStatus, bytes]]] = []
-    for batch in batches:
-        try:
-            outs = parallel(delayed(extract_packed)(batch, keywords) for _ in range(1))[0]
-        except Exception as exc:  # noqa: BLE001
-            failed = [FileFacts(path=i.path, kind=i.kind, status=ParseStatus.FAILED,
-                                error=f"worker failed twice: {type(exc).__name__}: {exc}"[:500]) for i in batch]
-            outs = [(ParseStatus.FAILED, pack(f)) for f in failed]
+    for batch, (outs, failure) in zip(batches, outcomes):
+        if outs is None:
+            outs = [(ParseStatus.FAILED, pack(FileFacts(path=i.path, kind=i.kind, status=ParseStatus.FAILED,
+                                                        error=f"extraction failed twice: {failure}"[:500])))
+                    for i in batch]
         results += [(id(item), out) for item, out in zip(batch, outs)]
     return results
 
@@ -460,14 +432,16 @@ def _batches(items: list[WorkItem]) -> list[list[WorkItem]]:
     return batches
 
 
-def _resolve_group(group: list, parallel: Parallel | None, registry: Registry) -> list[RepoResult]:
+def _resolve_group(group: list, jobs: int, registry: Registry) -> list[RepoResult]:
     """Resolve each repository of a group: on the pool when there is enough to
     do (resolution of a large repository takes seconds), else in this process."""
     size = sum(len(b) for p in group if isinstance(p, _Pending) for b in p.facts.values())
-    if parallel is None or size < SERIAL_BELOW:
+    if jobs <= 1 or size < SERIAL_BELOW:
         return [resolve_pending(p, registry) for p in group]
     pending = [p for p in group if isinstance(p, _Pending)]
-    done = dict(zip(map(id, pending), parallel(delayed(resolve_pending)(p, registry) for p in pending)))
+    outcomes = pool.run_tasks([delayed(resolve_pending)(p, registry) for p in pending], jobs=jobs)
+    done = {id(p): result or RepoResult(p.spec, RepoStatus.FAILED, error=f"resolution failed twice: {failure}"[:500])
+            for p, (result, failure) in zip(pending, outcomes)}
     return [done.get(id(p), p) for p in group]
 
 

@@ -130,7 +130,8 @@ def test_a_batch_that_kills_its_worker_is_retried_once_then_its_files_fail(
     assert found == {"flaky.py": "org/flaky", **{f"m{i}.py": f"org/m{i}" for i in range(4)}}
     problems = {p["path"]: p for p in rows(out, "problems")}
     assert problems["doomed.py"]["reason"] == "failed"
-    assert "worker failed twice" in problems["doomed.py"]["detail"]
+    assert "extraction failed twice" in problems["doomed.py"]["detail"]
+    assert "TerminatedWorkerError" in problems["doomed.py"]["detail"]
 
 
 def _mine_process(listing: Path, out: Path) -> subprocess.Popen:
