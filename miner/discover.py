@@ -8,12 +8,14 @@ loading call often lives next door.
 """
 from __future__ import annotations
 
+import codecs
 import posixpath
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from miner.extract.config import is_config_path
+from miner.extract.text import decode_text
 from miner.resolve.modules import module_names, relative_target
 from miner.records import FileKind, SourceFile
 
@@ -76,6 +78,8 @@ class Prefilter:
         )
 
     def wants(self, kind: FileKind, data: bytes, path: str = "") -> bool:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            data = decode_text(data).text.encode()  # the keywords are ASCII: searched in UTF-8
         if kind in (FileKind.PYTHON, FileKind.NOTEBOOK):
             return any(k in data for k in self.keywords) or any(
                 k in data and any(r in data for r in roots) for k, roots in self.paired)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from miner.extract.text import decode_text
 from miner.records import RepoSpec
 
 __all__ = ["read_repo_list", "parse_line", "mark_duplicates"]
@@ -36,8 +37,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def read_repo_list(path: Path) -> list[RepoSpec]:
     """Every non-blank, non-comment line of the list at `path`, in order
-    (duplicates included). Relative paths are relative to the list's folder."""
-    text = Path(path).read_text(encoding="utf-8-sig")
+    (duplicates included). Relative paths are relative to the list's folder.
+    The list is UTF-8 (or UTF-16 with a BOM); undecodable bytes are replaced,
+    so such a line is a bad line of its own, not the end of the run."""
+    text = decode_text(Path(path).read_bytes()).text
     base = Path(os.path.abspath(path)).parent
     specs = (parse_line(line, base=base) for line in text.split("\n"))
     return [spec for spec in specs if spec is not None]

@@ -145,7 +145,8 @@ class _Reuse:
             return None  # (a run killed before its tables were written leaves states without rows)
         return RepoResult(spec, RepoStatus.OK, commit=commit, files_seen=state[2], reused=True,
                           usages=tuple(self.previous.usages.get(spec.key, ())),
-                          problems=tuple(self.previous.problems.get(spec.key, ())))
+                          problems=tuple(p for p in self.previous.problems.get(spec.key, ())
+                                         if p.path is not None))  # repository rows are written anew
 
     def remember(self, results: list[RepoResult]) -> None:
         self.cache.put_states([(r.spec.key, r.commit, self.version, r.files_seen) for r in results

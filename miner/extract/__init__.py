@@ -12,6 +12,9 @@ from miner.extract import budget
 from miner.records import FileFacts, FileKind, ParseStatus
 
 
+_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+
+
 @dataclass(frozen=True, slots=True)
 class WorkItem:
     """One file to extract: the unit that crosses into a worker process."""
@@ -50,6 +53,9 @@ def _extract(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
 
     if looks_binary(item.data):
         return FileFacts(path=item.path, kind=item.kind, status=ParseStatus.SKIPPED, error="binary content")
+    if item.data.startswith(_LFS_POINTER):
+        return FileFacts(path=item.path, kind=item.kind, status=ParseStatus.SKIPPED,
+                         error="a git LFS pointer (its content is never fetched)")
     if item.kind == FileKind.PYTHON:
         from miner.extract.python import extract_python
 

@@ -34,6 +34,8 @@ from miner.records import (
 LANGUAGE = ts.Language(tsp.language())
 _CHUNK = 1 << 16  # bytes handed to the parser at a time
 _CALLS = ts.Query(LANGUAGE, "(call function: [(identifier) (attribute)] @callee) @call")
+_PY2_STATEMENTS = ts.Query(LANGUAGE, "[(print_statement) (exec_statement)] @py2")
+_PY2_HINT = re.compile(rb"^[ \t]*(?:print|exec)[ \t]+[^\s(=]", re.M)
 _COMPREHENSION_NODES = ts.Query(
     LANGUAGE, "[(list_comprehension) (set_comprehension) (dictionary_comprehension) (generator_expression)] @c")
 
@@ -109,17 +111,25 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
     state.scopes.append(Scope(id=0, parent=None, kind=ScopeKind.MODULE, name="", line=1))
     _walk_statements(root, 0, state)
     calls = _calls(root, state, keywords)
-    partial = root.has_error or defused is not None
+    note = defused or ("syntax errors; read what parsed" if root.has_error else _python2(src, root))
     return FileFacts(
         path=path,
         kind=kind,
-        status=ParseStatus.PARTIAL if partial else ParseStatus.OK,
-        error=(defused or "syntax errors; read what parsed") if partial else None,
+        status=ParseStatus.PARTIAL if note else ParseStatus.OK,
+        error=note,
         scopes=tuple(state.scopes),
         imports=tuple(state.imports),
         bindings=tuple(state.bindings),
         calls=calls,
     )
+
+
+def _python2(src: bytes, root: ts.Node) -> str | None:
+    """A note when the file is Python 2: tree-sitter-python reads its print
+    and exec statements without an error, but the file is not Python 3."""
+    if _PY2_HINT.search(src) is None or not ts.QueryCursor(_PY2_STATEMENTS).captures(root):
+        return None
+    return "Python 2 (print or exec statements); read what parsed"
 
 
 def _parse(src: bytes) -> ts.Tree:

@@ -24,13 +24,20 @@ def looks_binary(data: bytes) -> bool:
 
 
 def decode_python(data: bytes) -> Decoded:
-    """Decode Python source the way the interpreter would, never raising."""
+    """Decode Python source the way the interpreter would, never raising.
+
+    A coding cookie that cannot be right is ignored and the file read as UTF-8:
+    an unknown codec, one that is not a text encoding (`rot13`), and one in
+    which the cookie's own line does not read as written (`utf-16-le`,
+    `cp037`, `punycode` in an ASCII file: the interpreter refuses those files)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode(data, "utf-16")
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        encoding, lines = tokenize.detect_encoding(io.BytesIO(data).readline)
     except (SyntaxError, LookupError):
-        encoding = "utf-8"
+        encoding, lines = "utf-8-sig", []
+    if not _reads_back(b"".join(lines), encoding):
+        encoding = "utf-8-sig"
     return _decode(data, encoding)
 
 
@@ -41,9 +48,26 @@ def decode_text(data: bytes) -> Decoded:
     return _decode(data, "utf-8-sig")
 
 
-def _decode(data: bytes, encoding: str) -> Decoded:
+_NON_ASCII = bytes(range(0x80, 0x100))
+
+
+def _reads_back(head: bytes, encoding: str) -> bool:
+    """The ASCII bytes of the first lines (those that carry the cookie) decode
+    to themselves in `encoding`."""
+    ascii_bytes = head.translate(None, _NON_ASCII)
     try:
-        return Decoded(data.decode(encoding), encoding, lossy=False)
-    except (UnicodeDecodeError, LookupError):
-        text = data.decode("utf-8", errors="replace")
-        return Decoded(text, "utf-8", lossy=True)
+        return ascii_bytes.decode(encoding) == ascii_bytes.decode("ascii")
+    except (UnicodeError, LookupError):
+        return False
+
+
+def _decode(data: bytes, encoding: str) -> Decoded:
+    """`data` in `encoding`, else in UTF-8 (without its BOM); lossy only when
+    bytes were replaced."""
+    fallback = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+    for name in (encoding, fallback):
+        try:
+            return Decoded(data.decode(name), name, lossy=False)
+        except (UnicodeError, LookupError):  # UnicodeError: some codecs raise it bare (punycode)
+            continue
+    return Decoded(data.decode(fallback, errors="replace"), fallback, lossy=True)
