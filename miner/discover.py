@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from miner.patterns import Registry
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
-NOTEBOOK_MAX_BYTES = 32 * 1024 * 1024  # notebooks carry outputs; their code is small
+NOTEBOOK_MAX_BYTES = 128 * 1024 * 1024  # notebooks carry outputs (images, logs); their code is small
 
 
 def limit_for(kind: FileKind, max_bytes: int) -> int:
