@@ -1,8 +1,6 @@
 """Helpers of the hostile-input tests (tests/test_hostile*.py): real git
 repositories under tmp_path, the command run end to end, the Parquet tables
 read back.
-
-`hermetic_git` is an autouse fixture: a test module that imports it gets it.
 """
 from __future__ import annotations
 
@@ -12,28 +10,11 @@ from pathlib import Path
 
 import git
 import pyarrow.parquet as pq
-import pytest
 
 from miner.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 LOAD = "from transformers import AutoModel\nAutoModel.from_pretrained({!r})\n"
-
-
-@pytest.fixture(autouse=True)
-def hermetic_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No test sees the user's git configuration; returns the global config file."""
-    config = tmp_path_factory.mktemp("home") / "gitconfig"
-    config.write_text(
-        "[user]\n\tname = Test\n\temail = test@example.org\n"
-        "[init]\n\tdefaultBranch = main\n"
-        "[commit]\n\tgpgsign = false\n"
-    )
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"):
-        monkeypatch.delenv(name, raising=False)
-    return config
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:

@@ -64,13 +64,6 @@ def dying_extract_packed(items, keywords):
 _real_mine_one = run.mine_one
 
 
-@pytest.fixture(autouse=True)
-def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for who in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{who}_NAME", "Test")
-        monkeypatch.setenv(f"GIT_{who}_EMAIL", "test@example.org")
-
-
 def make_repo(root: Path, files: dict[str, str]) -> Path:
     repo = git.Repo.init(root, initial_branch="main")
     for name, text in files.items():

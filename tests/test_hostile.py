@@ -10,19 +10,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import git
 import pytest
 
-from miner.cli import EXIT_OK, EXIT_SOME_FAILED
-from tests.hostile import (  # noqa: F401 - hermetic_git is an autouse fixture
-    LOAD, ROOT, by_path, hermetic_git, listing, make_repo, mine, mine_process, problems, rows, write)
+from miner.cli import EXIT_OK
+from tests.hostile import (
+    LOAD, ROOT, by_path, listing, make_repo, mine, mine_process, problems, rows, write)
 
 
 # --- nothing from a mined repository ever runs ---------------------------------

@@ -24,8 +24,8 @@ import git
 import pytest
 
 from miner.cli import EXIT_OK, EXIT_SOME_FAILED
-from tests.hostile import (  # noqa: F401 - hermetic_git is an autouse fixture
-    LOAD, by_path, hermetic_git, listing, make_repo, mine, problems, rows, write)
+from tests.hostile import (
+    LOAD, by_path, listing, make_repo, mine, problems, rows, write)
 
 
 @pytest.fixture(autouse=True)

@@ -16,22 +16,6 @@ NON_UTF8 = b"caf\xe9.py"
 NON_UTF8_SHOWN = "caf\\xe9.py"
 
 
-@pytest.fixture(autouse=True)
-def hermetic_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Tests never see the user's git config; returns the global config file."""
-    config = tmp_path_factory.mktemp("home") / "gitconfig"
-    config.write_text(
-        "[user]\n\tname = Test\n\temail = test@example.org\n"
-        "[init]\n\tdefaultBranch = main\n"
-        "[commit]\n\tgpgsign = false\n"
-    )
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY"):
-        monkeypatch.delenv(name, raising=False)
-    return config
-
-
 def write(root: Path, files: dict[str | bytes, str | bytes]) -> None:
     for name, data in files.items():
         path = os.path.join(os.fsencode(root), os.fsencode(name))
