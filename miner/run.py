@@ -447,9 +447,18 @@ def _resolve_group(group: list, jobs: int, registry: Registry) -> list[RepoResul
 
 
 def resolve_pending(pending: _Pending | RepoResult, registry: Registry) -> RepoResult:
-    """A repository's usages from its packed facts (a task of the pool)."""
+    """A repository's usages from its packed facts (a task of the pool); a
+    failure is the repository's result, never a crash of the run."""
     if isinstance(pending, RepoResult):
         return pending
+    try:
+        return _resolved(pending, registry)
+    except (Exception, MemoryError) as exc:  # noqa: BLE001
+        return RepoResult(pending.spec, RepoStatus.FAILED, commit=pending.commit,
+                          error=f"resolution failed: {type(exc).__name__}: {exc}"[:500])
+
+
+def _resolved(pending: _Pending, registry: Registry) -> RepoResult:
     key = pending.spec.key
     usages: list = []
     spans = SpanTracker()

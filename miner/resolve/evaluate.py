@@ -21,6 +21,7 @@ from miner.resolve.repo import FileView, RepoView, is_config_load, visible_at
 MAX_DEPTH = 16
 MAX_CANDIDATES = 64
 MAX_STEPS = 5000  # evaluation steps for one argument: a bound on pathological code
+MAX_VALUE_LEN = 4096  # longer computed strings are dropped: no model id is that long
 MAX_CALLERS = 64  # in-repo call sites followed for one parameter (a method named like a library's has thousands)
 
 
@@ -98,7 +99,11 @@ class Evaluator:
         if key not in self._memo:
             node = parse_expr(text)
             self._steps = 0
-            self._memo[key] = self.eval(node, Ctx(view, scope, line=line))[:MAX_CANDIDATES] if node is not None else []
+            try:
+                found = self.eval(node, Ctx(view, scope, line=line))[:MAX_CANDIDATES] if node is not None else []
+            except (Exception, MemoryError):  # noqa: BLE001 - a value of mined code must not stop the run
+                found = []  # the usage stays unresolved
+            self._memo[key] = found
         return self._memo[key]
 
     def _nested_values(self, text: str, view: FileView, scope: int, ctx: Ctx) -> list[Candidate]:
@@ -112,7 +117,7 @@ class Evaluator:
             return []
         try:
             method = getattr(self, f"_eval_{type(node).__name__}", None)
-            return _dedupe(method(node, ctx)) if method else []
+            return _dedupe([c for c in method(node, ctx) if not _too_long(c.value)]) if method else []
         except RecursionError:
             return []
 
@@ -150,11 +155,11 @@ class Evaluator:
         items = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
         columns = [[c.value for c in self.eval(e, ctx.deeper()) if isinstance(c.value, (str, int))] for e in items]
         out = []
-        for fmt in (c.value for c in left if isinstance(c.value, str)):
+        for fmt in (c.value for c in left if isinstance(c.value, str) and not _WIDE_PERCENT.search(c.value)):
             for combo in itertools.islice(itertools.product(*columns), MAX_CANDIDATES):
                 try:
                     out.append(Candidate(fmt % tuple(combo), Resolution.CONCAT))
-                except (TypeError, ValueError, KeyError):
+                except (TypeError, ValueError, KeyError, OverflowError):
                     continue
         return out
 
@@ -708,7 +713,7 @@ class Evaluator:
                 args, kwargs = combo[: len(positional)], dict(zip(names, combo[len(positional):]))
                 try:
                     out.append(Candidate(fmt.format(*args, **kwargs), Resolution.CONCAT))
-                except (IndexError, KeyError, ValueError):
+                except (IndexError, KeyError, ValueError, OverflowError):
                     continue
         return out
 
@@ -731,7 +736,7 @@ class Evaluator:
         out = []
         args = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
         for c in self.eval(node.func.value, ctx.deeper()):
-            if isinstance(c.value, str):
+            if isinstance(c.value, str) and method != "str":  # `x.str()` is no method of a string
                 try:
                     out.append(replace(c, value=getattr(c.value, method)(*args)))
                 except (TypeError, ValueError):
@@ -840,11 +845,21 @@ def _call_arg(node: ast.Call, position: int | None, keyword: str) -> ast.expr | 
 
 
 def _simple_format(fmt: str) -> bool:
-    """Only `{}`, `{0}` and `{name}` fields: no attribute or index access."""
+    """Only `{}`, `{0}` and `{name}` fields, with no attribute or index access
+    and at most a small width (`{:02d}`): a width of a billion is a gigabyte."""
     try:
-        return all(f is None or re.fullmatch(r"\w*", f) for _, f, _, _ in string.Formatter().parse(fmt))
+        return all(f is None or (re.fullmatch(r"\w*", f) and _SMALL_SPEC.fullmatch(spec or ""))
+                   for _, f, spec, _ in string.Formatter().parse(fmt))
     except ValueError:
         return False
+
+
+_SMALL_SPEC = re.compile(r"[<>^=]?[+ -]?0?\d{0,3}(?:\.\d{1,3})?[sdf]?")
+_WIDE_PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d{4,}|\d*\.(?:\*|\d{4,}))")
+
+
+def _too_long(value: object) -> bool:
+    return isinstance(value, str) and len(value) > MAX_VALUE_LEN
 
 
 def _product(parts: list[list[str]], kind: Resolution) -> list[Candidate]:

@@ -81,6 +81,12 @@ class FileView:
                     return imp.target + dotted[len(alias):]
         return None
 
+    def binds(self, name: str, scope: int) -> bool:
+        """`name` is imported, assigned or defined in `scope` or around it
+        (then a star import does not provide it)."""
+        return any((s, name) in self.imports or (s, name) in self.bindings or self._defines(s, name)
+                   for s in self.chain(scope))
+
     def _defines(self, scope: int, name: str) -> bool:
         return any(d.parent == scope for d in self.defs.get(name, ()))
 

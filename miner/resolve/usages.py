@@ -53,7 +53,8 @@ def match_call(view: FileView, call: CallSite, registry: Registry, repo: RepoVie
     candidates = [qualified] if qualified else []
     head, dot, rest = call.callee.partition(".")
     if qualified is None:
-        candidates += [f"{module}.{call.callee}" for module in view.star_imports]
+        if not view.binds(head, call.scope):
+            candidates += [f"{module}.{call.callee}" for module in view.star_imports]
         base = _library_base(view, head, registry, depth=0)
         if base is not None:
             candidates.append(base + dot + rest)
