@@ -58,6 +58,9 @@ _ENV = {
     "GIT_ASKPASS": _TRUE,
     "SSH_ASKPASS": _TRUE,
     "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=30",
+    # A stalled server (under 1 KB/s for a minute) fails the clone well before `timeout`.
+    "GIT_HTTP_LOW_SPEED_LIMIT": "1000",
+    "GIT_HTTP_LOW_SPEED_TIME": "60",
     "GIT_LFS_SKIP_SMUDGE": "1",
     "GIT_OPTIONAL_LOCKS": "0",
     "GIT_NO_REPLACE_OBJECTS": "1",
