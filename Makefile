@@ -22,8 +22,15 @@ mine: install
 test: install
 	$(BIN)/python -m pytest
 
-bench: install
-	$(BIN)/python -m benchmarks.run
+# Semgrep CE, the baseline `make bench` compares with, in a venv of its own
+# (best effort: without it, the bench reports the row as skipped).
+SEMGREP := .venv-semgrep/bin/semgrep
+
+$(SEMGREP):
+	-$(PY) -m venv .venv-semgrep && .venv-semgrep/bin/pip install --quiet semgrep==1.185.0
+
+bench: install $(SEMGREP)
+	PATH="$(CURDIR)/.venv-semgrep/bin:$$PATH" $(BIN)/python -m benchmarks.run
 
 golden: install  # regenerate tests/golden and the README table of libraries
 	$(BIN)/python -m tests.golden --write
