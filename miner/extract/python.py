@@ -127,7 +127,8 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
 def _python2(src: bytes, root: ts.Node) -> str | None:
     """A note when the file is Python 2: tree-sitter-python reads its print
     and exec statements without an error, but the file is not Python 3."""
-    if _PY2_HINT.search(src) is None or not ts.QueryCursor(_PY2_STATEMENTS).captures(root):
+    if (b"print " not in src and b"exec " not in src) or _PY2_HINT.search(src) is None \
+            or not ts.QueryCursor(_PY2_STATEMENTS).captures(root):
         return None
     return "Python 2 (print or exec statements); read what parsed"
 
