@@ -146,7 +146,7 @@ class _Reuse:
         return RepoResult(spec, RepoStatus.OK, commit=commit, files_seen=state[2], reused=True,
                           usages=tuple(self.previous.usages.get(spec.key, ())),
                           problems=tuple(p for p in self.previous.problems.get(spec.key, ())
-                                         if p.path is not None))  # repository rows are written anew
+                                         if p.stage != "repo"))  # repository rows are written anew
 
     def remember(self, results: list[RepoResult]) -> None:
         self.cache.put_states([(r.spec.key, r.commit, self.version, r.files_seen) for r in results
@@ -464,16 +464,18 @@ def _resolved(pending: _Pending, registry: Registry) -> RepoResult:
     spans = SpanTracker()
     last_chosen: Chosen | None = None
     head_facts: list[FileFacts] = []
+    notes: list[str] = []
     for sha, date, chosen in pending.commits:
         if chosen != last_chosen:  # the same files give the same usages
             head_facts = _unpacked(pending, chosen)
-            usages = resolve_repo(head_facts, registry, repo=key, commit=sha)
+            notes.clear()  # those of the last commit resolved (the head) are kept
+            usages = resolve_repo(head_facts, registry, repo=key, commit=sha, notes=notes)
             last_chosen = chosen
         if date is not None:
             spans.see(usages, sha, date)
     problems = list(pending.problems) + [
         Problem(key, f.path, "parse", f.status.value, f.error or "") for f in head_facts if f.status != ParseStatus.OK
-    ]
+    ] + [Problem(key, None, "resolve", "over_budget", note) for note in notes]
     usages = [replace(u, commit=pending.commit) if u.commit != pending.commit else u for u in usages]
     return RepoResult(pending.spec, RepoStatus.OK, commit=pending.commit, files_seen=pending.files_seen,
                       files_parsed=pending.parsed, files_cached=len(pending.facts) - pending.parsed,

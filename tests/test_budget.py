@@ -78,3 +78,24 @@ def test_long_runs_of_comment_lines_are_read_whole() -> None:
     facts = extract_file(WorkItem("c.py", FileKind.PYTHON, source.encode()), default_registry().keywords)
     assert facts.status == ParseStatus.OK
     assert [c.line for c in facts.calls] == [30_004, 60_005]
+
+
+def test_resolution_past_its_budget_keeps_the_usages_unresolved_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from miner.resolve import evaluate
+
+    monkeypatch.setattr(evaluate, "REPO_SECONDS", 0.0)
+    root = tmp_path / "r"
+    repo = git.Repo.init(root, initial_branch="main")
+    (root / "app.py").write_text("NAME = 'org/a'\n" + LOAD.format("org/b") + "AutoModel.from_pretrained(NAME)\n")
+    repo.git.add("-A")
+    repo.git.commit("-q", "-m", "x")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{root}\n")
+    out = tmp_path / "out"
+    assert main(["mine", "--repos", str(listing), "--out", str(out), "--jobs", "1"]) == EXIT_OK
+    usages = pq.read_table(out / "usages.parquet").to_pylist()
+    assert [(u["line"], u["model_id"], u["resolution"]) for u in usages] == [(3, None, "unresolved"),
+                                                                              (4, None, "unresolved")]
+    (problem,) = pq.read_table(out / "problems.parquet").to_pylist()
+    assert (problem["path"], problem["stage"], problem["reason"]) == (None, "resolve", "over_budget")

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from miner.patterns import Registry
 from miner.records import FileFacts, Usage
+from miner.resolve import evaluate
 from miner.resolve.repo import RepoView
 from miner.resolve.standalone import standalone_usages
 from miner.resolve.usages import RepoContext, UsageBuilder, find_hits, vendored_roots
 
 
-def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commit: str | None) -> list[Usage]:
-    """Every usage of a known loading API in the repository, in a stable order."""
+def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commit: str | None,
+                 notes: list[str] | None = None) -> list[Usage]:
+    """Every usage of a known loading API in the repository, in a stable order;
+    what could not be done is added to `notes`."""
     view = RepoView(files)
     ctx = RepoContext(repo=repo, commit=commit, vendored_roots=vendored_roots(files, registry))
     builder = UsageBuilder(view, registry, ctx)
@@ -21,4 +24,7 @@ def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commi
     for hit in find_hits(view, registry):
         rows.extend(builder.usages(hit))
     rows.extend(standalone_usages(view, registry, ctx, linked=rows))
+    if builder.evaluator.out_of_time and notes is not None:
+        notes.append(f"resolution ran past {evaluate.REPO_SECONDS:g} s: the arguments left were not evaluated "
+                     "(their usages are unresolved or partly resolved)")
     return sorted(set(rows), key=lambda u: (u.path, u.line, u.api, u.model_id or "", u.resolution))

@@ -13,6 +13,7 @@ import ast
 import itertools
 import re
 import string
+import time
 from dataclasses import dataclass, replace
 
 from miner.records import Binding, BindKind, Resolution, Scope, ScopeKind
@@ -22,6 +23,7 @@ MAX_DEPTH = 16
 MAX_CANDIDATES = 64
 MAX_STEPS = 5000  # evaluation steps for one argument: a bound on pathological code
 MAX_VALUE_LEN = 4096  # longer computed strings are dropped: no model id is that long
+REPO_SECONDS = 120.0  # evaluation time for one repository: past it, arguments stay unresolved
 MAX_CALLERS = 64  # in-repo call sites followed for one parameter (a method named like a library's has thousands)
 
 
@@ -90,6 +92,8 @@ def parse_expr(text: str) -> ast.expr | None:
 class Evaluator:
     def __init__(self, repo: RepoView):
         self.repo = repo
+        self._deadline = time.monotonic() + REPO_SECONDS
+        self.out_of_time = False  # then every later evaluation gives nothing
         self._steps = 0
         self._memo: dict[tuple[str, str, int, int | None], list[Candidate]] = {}
         self._reach: dict[tuple[str, int, str, str], bool] = {}
@@ -113,7 +117,9 @@ class Evaluator:
 
     def eval(self, node: ast.expr, ctx: Ctx) -> list[Candidate]:
         self._steps += 1
-        if ctx.depth > MAX_DEPTH or self._steps > MAX_STEPS:
+        if self._steps % 256 == 1 and time.monotonic() > self._deadline:
+            self.out_of_time = True
+        if self.out_of_time or ctx.depth > MAX_DEPTH or self._steps > MAX_STEPS:
             return []
         try:
             method = getattr(self, f"_eval_{type(node).__name__}", None)
