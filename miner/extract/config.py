@@ -72,6 +72,7 @@ class _Found:
 
     values: list[ConfigValue] = field(default_factory=list)
     visits: int = 0
+    walked: set[int] = field(default_factory=set)  # YAML collections, which aliases share
 
     def visit(self, depth: int) -> None:
         self.visits += 1
@@ -131,6 +132,10 @@ def _yaml_lines(text: str) -> Callable[[int], int]:
 def _walk_yaml(node: yaml.Node, path: tuple[str, ...], found: _Found, depth: int,
                line_of: Callable[[int], int]) -> None:
     found.visit(depth)
+    if not isinstance(node, yaml.ScalarNode):
+        if id(node) in found.walked:  # an alias: its values are in at their anchor (a billion laughs stays small)
+            return
+        found.walked.add(id(node))
     if isinstance(node, yaml.ScalarNode):
         if node.tag == _STR_TAG:
             found.add(line_of(node.start_mark.line), path, node.value)
@@ -143,6 +148,7 @@ def _walk_yaml(node: yaml.Node, path: tuple[str, ...], found: _Found, depth: int
                 continue
             if key.tag == _MERGE_TAG:  # `<<: *defaults` merges the keys in place
                 for merged in value.value if isinstance(value, yaml.SequenceNode) else [value]:
+                    found.walked.discard(id(merged))  # its keys belong here too
                     _walk_yaml(merged, path, found, depth + 1, line_of)
             else:
                 _walk_yaml(value, path + (key.value,), found, depth + 1, line_of)
