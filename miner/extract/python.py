@@ -33,6 +33,7 @@ from miner.records import (
 
 LANGUAGE = ts.Language(tsp.language())
 _CHUNK = 1 << 16  # bytes handed to the parser at a time
+_FEW_CALLS = 64  # up to this many calls, comprehensions are looked up around each
 _CALLS = ts.Query(LANGUAGE, "(call function: [(identifier) (attribute)] @callee) @call")
 _PY2_STATEMENTS = ts.Query(LANGUAGE, "[(print_statement) (exec_statement)] @py2")
 _PY2_HINT = re.compile(rb"^[ \t]*(?:print|exec)[ \t]+[^\s(=]", re.M)
@@ -80,8 +81,10 @@ def _text(state: "_State", node: ts.Node | None, limit: int = _MAX_TEXT) -> str:
     # Sliced from our own copy of the source: `Node.text` copies the whole file first.
     if node is None:
         return ""
-    start = node.start_byte
-    return state.src[start:min(node.end_byte, start + limit)].decode("utf-8", errors="replace")
+    start, end = node.start_byte, node.end_byte
+    if end - start > limit:
+        end = start + limit
+    return state.src[start:end].decode("utf-8", errors="replace")
 
 
 def _raw(state: "_State", node: ts.Node) -> bytes:
@@ -169,7 +172,7 @@ _LEADING = re.compile(rb"[\n\r\f]((?:[ \t]|\\\r?\n)*)")
 _LEADING_PLAIN = re.compile(rb"[\n\r\f]([ \t]*)")  # the same, in a file without continuations: faster
 _CONTINUATION = re.compile(rb"\\\r?\n")
 MAX_COMMENT_LINES = 64
-_COMMENT_RUN = re.compile(rb"(?:^[ \t]*(?:#[^\r\n]*)?\r?\n){%d,}" % (MAX_COMMENT_LINES + 1), re.M)
+_COMMENT_RUN = re.compile(rb"(?:^[ \t]*+(?:#[^\r\n]*+)?+\r?\n){%d,}+" % (MAX_COMMENT_LINES + 1), re.M)
 _COMMENT_TEXT = re.compile(rb"[ \t]*#[^\r\n]*")
 
 
@@ -415,8 +418,7 @@ def _enclosing_scopes(calls: list[ts.Node], root: ts.Node, state: _State) -> lis
         return []
     spans: list[tuple[int, int, int | ts.Node]] = list(state.scope_spans)
     if b"for" in state.src:
-        spans += [(c.start_byte, c.end_byte, c)
-                  for c in ts.QueryCursor(_COMPREHENSION_NODES).captures(root).get("c", ())]
+        spans += [(c.start_byte, c.end_byte, c) for c in _comprehensions_around(calls, root)]
     spans.sort(key=lambda s: (s[0], -s[1]))
     order = sorted(range(len(calls)), key=lambda i: calls[i].start_byte)
     # Open spans, outermost first: (end, scope or comprehension, scope it is in, loops added).
@@ -445,6 +447,21 @@ def _enclosing_scopes(calls: list[ts.Node], root: ts.Node, state: _State) -> lis
             entry[3] = True
             _comprehension_loops(entry[1], entry[2], state, seen)
     return scopes
+
+
+def _comprehensions_around(calls: list[ts.Node], root: ts.Node) -> list[ts.Node]:
+    """The comprehensions that contain one of the calls. With few calls, the
+    query runs over each call's range only, not the whole tree."""
+    cursor = ts.QueryCursor(_COMPREHENSION_NODES)
+    if len(calls) > _FEW_CALLS:
+        return cursor.captures(root).get("c", [])
+    found: dict[tuple[int, int], ts.Node] = {}
+    for call in calls:
+        cursor.set_byte_range(call.start_byte, call.end_byte)  # what intersects it
+        for c in cursor.captures(root).get("c", ()):
+            if c.start_byte <= call.start_byte and c.end_byte >= call.end_byte:
+                found[(c.start_byte, c.end_byte)] = c
+    return list(found.values())
 
 
 def _comprehension_loops(node: ts.Node, scope: int, state: _State, seen: set[Binding]) -> None:
