@@ -68,6 +68,12 @@ def pack(facts: FileFacts) -> bytes:
     ))
 
 
+# Enum lookups by value, without the cost of calling the class for each of
+# hundreds of thousands of records.
+_BIND_KINDS = {k.value: k for k in BindKind}
+_SCOPE_KINDS = {k.value: k for k in ScopeKind}
+
+
 def unpack(packed: bytes, path: str) -> FileFacts | None:
     """The facts under the path the blob has now (the same bytes at another
     path, in another fork, are parsed once); None for a corrupt entry."""
@@ -77,10 +83,10 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
             return None
         return FileFacts(
             path=path, kind=FileKind(kind), status=ParseStatus(status), error=error,
-            scopes=tuple(Scope(i, parent, ScopeKind(k), name, line, tuple(Param(*p) for p in params), bases, decos)
+            scopes=tuple(Scope(i, parent, _SCOPE_KINDS[k], name, line, tuple(Param(*p) for p in params), bases, decos)
                          for i, parent, k, name, line, params, bases, decos in scopes),
             imports=tuple(Import(*i) for i in imports),
-            bindings=tuple(Binding(sc, t, v, BindKind(k), ln, top) for sc, t, v, k, ln, top in bindings),
+            bindings=tuple(Binding(sc, t, v, _BIND_KINDS[k], ln, top) for sc, t, v, k, ln, top in bindings),
             calls=tuple(CallSite(sc, callee, tuple(Arg(*a) for a in args), ln, text)
                         for sc, callee, args, ln, text in calls),
             shell_args=tuple(ShellArg(*a) for a in shell),
