@@ -3,7 +3,7 @@
 `time_budget` bounds the extraction of one file. In a process's main thread
 (the workers, and the command itself) a SIGALRM timer interrupts Python code
 wherever it is, regular-expression matching included; tree-sitter is parsed
-through a callback that checks `expired()`, so a parse is cancelled too, in
+through a callback that checks the `deadline()`, so a parse is cancelled too, in
 any thread. Past the budget, the file's facts say so and the run goes on.
 """
 from __future__ import annotations
@@ -23,8 +23,13 @@ class BudgetExceeded(Exception):
     """Raised inside an extraction that ran past its budget."""
 
 
+def deadline() -> float:
+    """The current budget's end, on the `time.monotonic` clock (inf without one)."""
+    return getattr(_local, "deadline", float("inf"))
+
+
 def expired() -> bool:
-    return time.monotonic() > getattr(_local, "deadline", float("inf"))
+    return time.monotonic() > deadline()
 
 
 @contextmanager

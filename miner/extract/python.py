@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import sys
+from functools import lru_cache
+from time import monotonic
 from dataclasses import dataclass, field
 
 import tree_sitter as ts
@@ -33,12 +35,14 @@ from miner.records import (
 
 LANGUAGE = ts.Language(tsp.language())
 _CHUNK = 1 << 16  # bytes handed to the parser at a time
-_FEW_CALLS = 64  # up to this many calls, comprehensions are looked up around each
-_CALLS = ts.Query(LANGUAGE, "(call function: [(identifier) (attribute)] @callee) @call")
+# Calls, and the comprehensions whose loop variables a call may use, in one traversal.
+_CALLS = ts.Query(LANGUAGE, """
+  (call function: [(identifier) (attribute)]) @call
+  [(list_comprehension) (set_comprehension) (dictionary_comprehension) (generator_expression)] @comprehension
+""")
+_FUNCTION = LANGUAGE.field_id_for_name("function")
 _PY2_STATEMENTS = ts.Query(LANGUAGE, "[(print_statement) (exec_statement)] @py2")
 _PY2_HINT = re.compile(rb"^[ \t]*(?:print|exec)[ \t]+[^\s(=]", re.M)
-_COMPREHENSION_NODES = ts.Query(
-    LANGUAGE, "[(list_comprehension) (set_comprehension) (dictionary_comprehension) (generator_expression)] @c")
 
 # Calls the resolver reads besides the loading APIs: CLI definitions.
 RESOLVER_CALLS = frozenset(
@@ -139,9 +143,10 @@ def _python2(src: bytes, root: ts.Node) -> str | None:
 def _parse(src: bytes) -> ts.Tree:
     """Parsed in chunks with a progress callback, so that the time budget
     can stop a parse (a timer's handler runs in the callback)."""
+    deadline = budget.deadline()  # read once: the callback runs some 5 times per KiB
     try:
         return _PARSER.parse(lambda offset, _: src[offset:offset + _CHUNK],
-                             progress_callback=lambda *_: budget.expired())
+                             progress_callback=lambda *_: monotonic() > deadline)
     except BaseException:
         _PARSER.reset()  # else the next parse would resume this one
         if budget.expired():
@@ -171,6 +176,7 @@ MAX_CONTINUED_LINES = 64
 _LEADING = re.compile(rb"[\n\r\f]((?:[ \t]|\\\r?\n)*)")
 _LEADING_PLAIN = re.compile(rb"[\n\r\f]([ \t]*)")  # the same, in a file without continuations: faster
 _CONTINUATION = re.compile(rb"\\\r?\n")
+_DEEP_INDENT = tuple(sep + b" " * MAX_INDENT_WIDTHS for sep in (b"\n", b"\r", b"\f"))
 MAX_COMMENT_LINES = 64
 _COMMENT_RUN = re.compile(rb"(?:^[ \t]*+(?:#[^\r\n]*+)?+\r?\n){%d,}+" % (MAX_COMMENT_LINES + 1), re.M)
 _COMMENT_TEXT = re.compile(rb"[ \t]*#[^\r\n]*")
@@ -216,6 +222,8 @@ def _width(leading: bytes) -> int:
 
 def _flatten_indentation(src: bytes) -> tuple[bytes, bool]:
     continued = b"\\\n" in src or b"\\\r\n" in src
+    if not continued and b"\t" not in src and not any(deep in src for deep in _DEEP_INDENT):
+        return src, False  # only spaces, fewer than MAX_INDENT_WIDTHS: as many widths at most
     distinct = set((_LEADING if continued else _LEADING_PLAIN).findall(src))
     if len(distinct) <= MAX_INDENT_WIDTHS and all(len(d) < 8192 for d in distinct):
         return src, False  # few widths, all < 65536: the scanner's stack stays small
@@ -374,21 +382,31 @@ def _for(node: ts.Node, scope: int, state: _State) -> None:
 
 def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[CallSite, ...]:
     # Compared as bytes: most calls are dropped here, and decoding each would cost more than the parse.
-    wanted = {w.encode() for w in keywords | RESOLVER_CALLS | state.defined | state.imported}
+    static = _static_callees(keywords)
+    wanted = {w.encode() for w in state.defined | state.imported}
     heads = {a.encode() for a in state.module_aliases}
     captures = ts.QueryCursor(_CALLS).captures(root)
     kept: list[tuple[ts.Node, bytes]] = []
+    src = state.src
     for call in captures.get("call", ()):
-        raw = _raw(state, call.child_by_field_name("function"))
-        if raw.rsplit(b".", 1)[-1] not in wanted and raw.split(b".", 1)[0] not in heads:
+        callee = call.child_by_field_id(_FUNCTION)
+        raw = src[callee.start_byte:callee.end_byte]
+        last = raw.rsplit(b".", 1)[-1]
+        if last not in static and last not in wanted and raw.split(b".", 1)[0] not in heads:
             continue
         kept.append((call, raw))
     # In source order: the query's own order changes from one process to the next,
     # and the resolver's caps (callers followed, candidates) must see the same calls.
     kept.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte))
-    scopes = _enclosing_scopes([call for call, _ in kept], root, state)
+    scopes = _enclosing_scopes([call for call, _ in kept], captures.get("comprehension", []), state)
     return tuple(_call_site(call, raw[:300].decode("utf-8", errors="replace"), scope, state)
                  for (call, raw), scope in zip(kept, scopes))
+
+
+@lru_cache(maxsize=8)
+def _static_callees(keywords: frozenset[str]) -> frozenset[bytes]:
+    """Callee names kept in every file: the registry's keywords and the CLI definitions."""
+    return frozenset(w.encode() for w in keywords | RESOLVER_CALLS)
 
 
 def _call_site(call: ts.Node, callee: str, scope: int, state: _State) -> CallSite:
@@ -407,7 +425,7 @@ def _call_site(call: ts.Node, callee: str, scope: int, state: _State) -> CallSit
     return CallSite(scope, callee, tuple(args), _line(call), _text(state, call, _MAX_CALL_TEXT))
 
 
-def _enclosing_scopes(calls: list[ts.Node], root: ts.Node, state: _State) -> list[int]:
+def _enclosing_scopes(calls: list[ts.Node], comprehensions: list[ts.Node], state: _State) -> list[int]:
     """The innermost function or class around each call; the loop variables of
     the comprehensions around a call become bindings of that scope.
 
@@ -417,8 +435,7 @@ def _enclosing_scopes(calls: list[ts.Node], root: ts.Node, state: _State) -> lis
     if not calls:
         return []
     spans: list[tuple[int, int, int | ts.Node]] = list(state.scope_spans)
-    if b"for" in state.src:
-        spans += [(c.start_byte, c.end_byte, c) for c in _comprehensions_around(calls, root)]
+    spans += [(c.start_byte, c.end_byte, c) for c in comprehensions]
     spans.sort(key=lambda s: (s[0], -s[1]))
     order = sorted(range(len(calls)), key=lambda i: calls[i].start_byte)
     # Open spans, outermost first: (end, scope or comprehension, scope it is in, loops added).
@@ -447,21 +464,6 @@ def _enclosing_scopes(calls: list[ts.Node], root: ts.Node, state: _State) -> lis
             entry[3] = True
             _comprehension_loops(entry[1], entry[2], state, seen)
     return scopes
-
-
-def _comprehensions_around(calls: list[ts.Node], root: ts.Node) -> list[ts.Node]:
-    """The comprehensions that contain one of the calls. With few calls, the
-    query runs over each call's range only, not the whole tree."""
-    cursor = ts.QueryCursor(_COMPREHENSION_NODES)
-    if len(calls) > _FEW_CALLS:
-        return cursor.captures(root).get("c", [])
-    found: dict[tuple[int, int], ts.Node] = {}
-    for call in calls:
-        cursor.set_byte_range(call.start_byte, call.end_byte)  # what intersects it
-        for c in cursor.captures(root).get("c", ()):
-            if c.start_byte <= call.start_byte and c.end_byte >= call.end_byte:
-                found[(c.start_byte, c.end_byte)] = c
-    return list(found.values())
 
 
 def _comprehension_loops(node: ts.Node, scope: int, state: _State, seen: set[Binding]) -> None:
