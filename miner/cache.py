@@ -9,11 +9,14 @@ every batch it finished.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
+import operator
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from miner.records import (
     Arg, Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Import, Param, ParseStatus, Scope, ScopeKind,
@@ -98,7 +101,15 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
 
 def astuple_flat(record) -> tuple:
     """A flat record's field values (no nested records), in field order."""
-    return tuple(getattr(record, name) for name in record.__slots__)
+    return _fields_of(type(record))(record)
+
+
+@functools.cache
+def _fields_of(cls: type) -> Callable[[object], tuple]:
+    names = cls.__slots__
+    if len(names) == 1:
+        return lambda record: (getattr(record, names[0]),)
+    return operator.attrgetter(*names)  # a tuple of the values, built in C
 
 
 class FactsCache:

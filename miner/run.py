@@ -18,7 +18,7 @@ from joblib import Parallel, delayed
 
 from miner import discover, pool
 from miner.cache import FactsCache, Scan, extractor_version, pack, pipeline_version, unpack
-from miner.extract import WorkItem, extract_packed
+from miner.extract import WorkItem, extract_batch, extract_packed
 from miner.patterns import Registry, default_registry
 from miner.history import SpanTracker
 from miner.known import KnownModels, load_known, mark_table
@@ -94,6 +94,9 @@ class _Pending:
     work: list[tuple[str, WorkItem]]  # (blob, item) not in the cache; emptied once extracted
     problems: list[Problem]
     parsed: int = 0
+    # Facts extracted in this process and resolved here too (one job): no need
+    # to unpack what was just packed for the cache. Never sent to a worker.
+    fresh: dict[tuple[str, FileKind], FileFacts] = field(default_factory=dict)
 
 
 def mine(options: MineOptions, *, registry: Registry | None = None,
@@ -162,7 +165,7 @@ def _per_repository(listed: list[tuple[RepoSpec, bool]], options: MineOptions, v
     repository (clone, read, extract, resolve): no serial step is left in the
     coordinator. With few (a re-run, where most are unchanged and cost one
     ls-tree each), files are batched across workers instead."""
-    workers = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
+    workers = _jobs(options.jobs)
     if workers <= 1:
         return False
     mineable = [spec for spec, dup in listed if _unmineable(spec, dup) is None]
@@ -171,6 +174,7 @@ def _per_repository(listed: list[tuple[RepoSpec, bool]], options: MineOptions, v
     return new >= 2 * workers
 
 
+@pool.gc_paused
 def mine_one(spec: RepoSpec, options: MineOptions, workdir: Path, registry: Registry,
              previous: Previous) -> RepoResult:
     """One repository from clone to usages, in one process: the task when work
@@ -246,7 +250,8 @@ def _summarize(results: list[RepoResult]) -> Summary:
 
 
 def _jobs(jobs: int) -> int:
-    return jobs if jobs > 0 else -1
+    """The number of worker processes: `jobs`, or one per core for 0."""
+    return jobs if jobs > 0 else (os.cpu_count() or 1)
 
 
 def _groups(specs: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: Path, cache: FactsCache,
@@ -389,7 +394,12 @@ def _extract_group(group: list, jobs: int, cache: FactsCache, registry: Registry
     if not work:
         return
     items = [item for _, _, item in work]
-    if jobs <= 1 or sum(len(i.data) for i in items) < SERIAL_BELOW:
+    if jobs <= 1:
+        extracted = extract_batch(items, registry.keywords)
+        results = [(facts.status, pack(facts)) for facts in extracted]
+        for (pending, blob, item), facts in zip(work, extracted):
+            pending.fresh[(blob, item.kind)] = facts
+    elif sum(len(i.data) for i in items) < SERIAL_BELOW:
         results = extract_packed(items, registry.keywords)
     else:
         done = dict(_extract_parallel(_batches(items), jobs, registry.keywords))
@@ -446,6 +456,7 @@ def _resolve_group(group: list, jobs: int, registry: Registry) -> list[RepoResul
     return [done.get(id(p), p) for p in group]
 
 
+@pool.gc_paused
 def resolve_pending(pending: _Pending | RepoResult, registry: Registry) -> RepoResult:
     """A repository's usages from its packed facts (a task of the pool); a
     failure is the repository's result, never a crash of the run."""
@@ -485,6 +496,10 @@ def _resolved(pending: _Pending, registry: Registry) -> RepoResult:
 def _unpacked(pending: _Pending, chosen: Chosen) -> list[FileFacts]:
     out = []
     for path, (blob, kind) in sorted(chosen.items()):
+        fresh = pending.fresh.get((blob, kind))
+        if fresh is not None:
+            out.append(fresh if fresh.path == path else replace(fresh, path=path))
+            continue
         facts = unpack(pending.facts[(blob, kind)], path)
         out.append(facts if facts is not None else FileFacts(path, kind, ParseStatus.FAILED, "corrupt cache entry"))
     return out

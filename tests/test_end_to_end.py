@@ -197,3 +197,17 @@ def test_per_repository_tasks_give_the_same_tables_as_batched_files(tmp_path: Pa
     assert [r["status"] for r in rows(tmp_path / "pool", "repos")] == ["ok"] * 5 + ["not_found"]
     again = main(["mine", "--repos", str(listing), "--out", str(tmp_path / "pool"), "--jobs", "2"])
     assert again == EXIT_SOME_FAILED and rows(tmp_path / "serial", "usages") == rows(tmp_path / "pool", "usages")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_one_blob_at_two_paths_gives_a_row_at_each(tmp_path: Path, jobs: str) -> None:
+    # The blob is parsed once (its facts are reused, in this process or from
+    # the cache); every row still names the path it was found at.
+    load = 'from transformers import AutoModel\nAutoModel.from_pretrained("gpt2")\n'
+    for i in range(4):  # enough repositories for per-repository tasks with 2 jobs
+        make_repo(tmp_path / f"r{i}", {"a/load.py": load, "b/load.py": load, f"c{i}.py": load})
+    listing = tmp_path / "list.txt"
+    listing.write_text("".join(f"r{i}\n" for i in range(4)))
+    assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", jobs]) == EXIT_OK
+    found = {(Path(u["repo"]).name, u["path"]) for u in rows(tmp_path / "out", "usages") if u["model_id"] == "gpt2"}
+    assert found == {(f"r{i}", p) for i in range(4) for p in ("a/load.py", "b/load.py", f"c{i}.py")}

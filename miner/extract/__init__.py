@@ -9,6 +9,7 @@ import posixpath
 from dataclasses import dataclass, replace
 
 from miner.extract import budget
+from miner.pool import gc_paused
 from miner.records import FileFacts, FileKind, ParseStatus
 
 
@@ -40,6 +41,7 @@ def extract_batch(items: list[WorkItem], keywords: frozenset[str]) -> list[FileF
     return [extract_file(item, keywords) for item in items]
 
 
+@gc_paused
 def extract_packed(items: list[WorkItem], keywords: frozenset[str]) -> list[tuple[ParseStatus, bytes]]:
     """What a worker returns: each file's status and its packed facts, so that
     packing happens on the workers and the coordinator only stores and forwards."""
