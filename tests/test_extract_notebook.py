@@ -153,3 +153,23 @@ def test_property_lines_are_kept_in_place(cells: list[dict]) -> None:
 def test_property_random_bytes_never_raise(data: bytes) -> None:
     result = notebook_code(data)
     assert isinstance(result, (str, NotebookCode))
+
+
+def _nb(language: str | None) -> bytes:
+    metadata = {} if language is None else {"kernelspec": {"name": "k", "language": language}}
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": ["model <- from_pretrained('gpt2')\n", "AutoModel.from_pretrained('gpt2')\n"]}
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": [cell]}).encode()
+
+
+def test_only_python_notebooks_are_parsed_as_python() -> None:
+    from miner.extract import WorkItem, extract_file
+    from miner.records import FileKind, ParseStatus
+
+    keywords = frozenset({"from_pretrained"})
+    for language in ("python", "Python3", None, "pyspark"):
+        facts = extract_file(WorkItem("nb.ipynb", FileKind.NOTEBOOK, _nb(language)), keywords)
+        assert facts.status != ParseStatus.SKIPPED and any(c.callee == "AutoModel.from_pretrained" for c in facts.calls)
+    for language in ("R", "julia", "scala"):
+        facts = extract_file(WorkItem("nb.ipynb", FileKind.NOTEBOOK, _nb(language)), keywords)
+        assert facts.status == ParseStatus.SKIPPED and not facts.calls and language in (facts.error or "")

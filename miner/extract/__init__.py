@@ -89,6 +89,9 @@ def _notebook(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
     code = notebook_code(item.data)
     if isinstance(code, str):
         return FileFacts(path=item.path, kind=FileKind.NOTEBOOK, status=ParseStatus.FAILED, error=code)
+    if not code.is_python:
+        return FileFacts(path=item.path, kind=FileKind.NOTEBOOK, status=ParseStatus.SKIPPED,
+                         error=f"a notebook in {code.language[:40]!r}: only Python notebooks are read")
     facts = extract_python(item.path, code.source, keywords=keywords, kind=FileKind.NOTEBOOK)
     return replace(facts, shell_args=extract_shell_lines(item.path, list(code.shell_lines)))
 

@@ -20,6 +20,10 @@ _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "
 _SHELL_CELL_MAGIC = re.compile(r"\s*%%(bash|sh|system|script\s+(\S*/)?(ba|z)?sh)\b")
 _HELP = re.compile(r"^\s*(\?{1,2}[\w.]+|[\w.]+(\(\))?\?{1,2})\s*$")
 _ASSIGNED_ESCAPE = re.compile(r"^\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*([!%])")
+# Kernel languages whose cells are Python code (IPython's own, PySpark's, Sage's
+# Python superset); an empty name says nothing.
+_PYTHON_KERNELS = frozenset({"", "python", "python2", "python3", "ipython", "ipython2", "ipython3", "pyspark",
+                             "sage", "sagemath", "xpython"})
 _WRITEFILE = re.compile(r"%%(writefile|file)\s+(-a\s+)?\S+\.py\s*$")
 
 
@@ -28,6 +32,11 @@ class NotebookCode:
     source: str  # the code cells joined with "\n"; IPython-only lines left empty
     shell_lines: tuple[tuple[int, str], ...]  # (line in `source`, shell text without the `!`)
     language: str | None = None  # the kernel's language, when the notebook says
+
+    @property
+    def is_python(self) -> bool:
+        """Python, or not said: an R or Julia notebook's code is not Python."""
+        return self.language is None or self.language.strip().lower() in _PYTHON_KERNELS
 
 
 def notebook_code(data: bytes) -> NotebookCode | str:
