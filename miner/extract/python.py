@@ -343,9 +343,10 @@ def _import(node: ts.Node, scope: int, state: _State) -> None:
 
 
 def _expression_statement(node: ts.Node, scope: int, state: _State) -> None:
-    for child in node.named_children:
-        if child.type == "assignment":
-            _assignment(child, scope, state)
+    # An assignment is its statement's only child (`a = 1, b = 2` is no Python).
+    child = node.named_child(0)
+    if child is not None and child.type == "assignment":
+        _assignment(child, scope, state)
 
 
 def _assignment(node: ts.Node, scope: int, state: _State) -> None:
