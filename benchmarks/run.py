@@ -4,8 +4,8 @@ On the corpus of `benchmarks.corpus`, in one run on one machine, it measures
 
 - the corpus (repositories, `.py` files, MB);
 - an I/O floor: `rg -l` (if installed) and `grep -rlF` for the registry's keywords;
-- the prefilter: the same keywords searched with Python `bytes in` over the git
-  blobs (read through `git cat-file --batch`);
+- the prefilter: the miner's own (`discover.Prefilter`, one Aho-Corasick pass
+  for the same keywords) over the git blobs (read through `git cat-file --batch`);
 - a parse floor: a bare tree-sitter parse of exactly the prefiltered files, in
   1 process and in 2 (joblib loky, batches of ~2 MB);
 - the miner itself, run as the CLI in a subprocess: a cold run with 2 jobs and
@@ -298,7 +298,7 @@ def prefilter(repos: Sequence[Path], prefilter_: discover.Prefilter) -> Prefilte
 
 def prefilter_rows(result: PrefilterResult) -> list[Row]:
     total = result.read_s + result.search_s
-    return [Row("prefilter: `bytes in` over git blobs", fmt_s(total),
+    return [Row("prefilter: Aho-Corasick over git blobs", fmt_s(total),
                 f"{len(result.passing)} of {result.files} .py/.ipynb files pass, "
                 f"{fmt_bytes(result.passing_bytes)} of {fmt_bytes(result.bytes)}; "
                 f"read {fmt_s(result.read_s)} + search {fmt_s(result.search_s)}")]
