@@ -14,6 +14,7 @@ import hashlib
 import marshal
 import operator
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -112,24 +113,46 @@ def _fields_of(cls: type) -> Callable[[object], tuple]:
     return operator.attrgetter(*names)  # a tuple of the values, built in C
 
 
+_SETUP = (
+    "PRAGMA synchronous=NORMAL",
+    "CREATE TABLE IF NOT EXISTS facts (blob TEXT, kind TEXT, version TEXT, data BLOB,"
+    " PRIMARY KEY (blob, kind, version))",
+    "CREATE TABLE IF NOT EXISTS scans (blob TEXT, kind TEXT, version TEXT, wanted INTEGER, imports TEXT,"
+    " PRIMARY KEY (blob, kind, version))",
+    "CREATE TABLE IF NOT EXISTS repo_state (repo TEXT PRIMARY KEY, commit_id TEXT, version TEXT, files_seen INTEGER)",
+)
+SETUP_SECONDS = 60.0
+
+
 class FactsCache:
     def __init__(self, path: Path, *, version: str):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.version = version
-        self._db = sqlite3.connect(path, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS facts (blob TEXT, kind TEXT, version TEXT, data BLOB,"
-            " PRIMARY KEY (blob, kind, version))"
-        )
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS scans (blob TEXT, kind TEXT, version TEXT, wanted INTEGER, imports TEXT,"
-            " PRIMARY KEY (blob, kind, version))"
-        )
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS repo_state (repo TEXT PRIMARY KEY, commit_id TEXT, version TEXT, files_seen INTEGER)"
-        )
+        self._db = sqlite3.connect(path, timeout=SETUP_SECONDS)
+        try:
+            self._set_up()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _set_up(self) -> None:
+        """WAL mode and the tables. Workers that open a new cache at the same
+        moment race for them, and switching to WAL fails at once ("database
+        is locked") instead of waiting: so it is retried, and skipped when on."""
+        deadline = time.monotonic() + SETUP_SECONDS
+        delay = 0.01
+        while True:
+            try:
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                for statement in _SETUP:
+                    self._db.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     def get(self, blob: str, kind: FileKind) -> bytes | None:
         """The packed facts of a blob (see `pack`): the coordinating process

@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from miner.cache import FactsCache
 from miner.patterns import PATTERNS_DIR, load_registry
 from miner.run import MineOptions, mine
 from tests.test_end_to_end import commit, make_repo, rows
@@ -72,3 +73,35 @@ def test_a_pattern_change_invalidates_the_cache(tmp_path: Path) -> None:
     again = mine(options(listing, out), registry=load_registry(patterns))
     assert (again.repos_reused, again.files_parsed) == (1, 0), "same commit, same patterns: rows reused"
     assert [u["model_id"] for u in rows(out, "usages")] == ["org/private-model"]
+
+
+def test_workers_opening_a_new_cache_at_once_all_get_it(tmp_path: Path) -> None:
+    # Switching a new SQLite file to WAL fails at once ("database is locked")
+    # when another connection holds it: workers starting together must wait.
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for attempt in range(20):
+        path = tmp_path / f"c{attempt}" / "facts.sqlite"
+        path.parent.mkdir()
+        start = ctx.Barrier(6)
+        done = ctx.Queue()
+        procs = [ctx.Process(target=_open_cache_and_write, args=(path, i, start, done)) for i in range(6)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        outcomes = sorted(done.get(timeout=5) for _ in procs)
+        assert outcomes == [(i, "ok") for i in range(6)], outcomes
+        with FactsCache(path, version="v") as cache:
+            assert [cache.get_state(f"r{i}") for i in range(6)] == [("c", "v", i) for i in range(6)]
+
+
+def _open_cache_and_write(path: Path, i: int, start, done) -> None:
+    start.wait()
+    try:
+        with FactsCache(path, version="v") as cache:
+            cache.put_states([(f"r{i}", "c", "v", i)])
+        done.put((i, "ok"))
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        done.put((i, f"{type(exc).__name__}: {exc}"))
