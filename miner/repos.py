@@ -27,6 +27,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -109,6 +110,10 @@ class Snapshot:
     def read(self, f: SourceFile) -> bytes:
         """The content of a file listed by `files()` or `files_at()`."""
         raise NotImplementedError
+
+    def read_many(self, files: list[SourceFile]) -> Iterator[bytes]:
+        """The contents of `files`, in order (as `read` would give them)."""
+        return (self.read(f) for f in files)
 
     def commits(self, since: str | None = None) -> list[tuple[str, str]]:
         """(sha, ISO 8601 committer date) of HEAD's first-parent history,
@@ -327,19 +332,46 @@ class _GitSnapshot(Snapshot):
         return history
 
     def read(self, f: SourceFile) -> bytes:
+        (data,) = self.read_many([f])  # run to its end: an abandoned read stops the batch
+        return data
+
+    def read_many(self, files: list[SourceFile]) -> Iterator[bytes]:
+        """Every id is written to `cat-file --batch` by a thread while the
+        contents are read here: one round trip in all, not one per file."""
         if self._closed:
             raise RepoError(RepoStatus.FAILED, f"snapshot of {self.key} is closed")
-        if not _SHA.match(f.blob):
-            raise RepoError(RepoStatus.FAILED, f"not a blob id: {f.blob!r} ({f.path})")
+        for f in files:
+            if not _SHA.match(f.blob):
+                raise RepoError(RepoStatus.FAILED, f"not a blob id: {f.blob!r} ({f.path})")
+        if not files:
+            return
+        proc = self._batch_process().proc
+        request = b"".join(f.blob.encode("ascii") + b"\n" for f in files)
+        writer = threading.Thread(target=_feed, args=(proc.stdin, request), daemon=True)
+        writer.start()
+        done = 0
+        try:
+            for f in files:
+                yield self._response(proc, f)
+                done += 1
+        finally:
+            if done < len(files):  # responses left unread: the next request would read them
+                proc.kill()  # first, so that a writer blocked on a full pipe fails at once
+                writer.join()
+                self._stop_batch()
+            writer.join()
+
+    def _batch_process(self) -> git.Git.AutoInterrupt:
         if self._batch is None:
             try:
                 self._batch = self._git.spawn("cat-file", "--batch")
             except git.GitCommandNotFound as exc:
                 raise RepoError(RepoStatus.FAILED, f"git is not installed: {exc}") from exc
-        proc = self._batch.proc
+        return self._batch
+
+    def _response(self, proc, f: SourceFile) -> bytes:
+        """One `cat-file --batch` response: `<id> blob <size>`, the content, a newline."""
         try:
-            proc.stdin.write(f.blob.encode("ascii") + b"\n")
-            proc.stdin.flush()
             header = proc.stdout.readline().split()
             if len(header) != 3:  # `<id> missing`, or nothing if cat-file died
                 raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: blob {f.blob} missing")
@@ -347,10 +379,8 @@ class _GitSnapshot(Snapshot):
             data = proc.stdout.read(size)
             proc.stdout.read(1)  # the newline after the content
         except (OSError, ValueError) as exc:
-            self._stop_batch()
             raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: {exc}") from exc
         if len(data) != size:
-            self._stop_batch()
             raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: git cat-file stopped")
         if header[1] != b"blob":
             raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: {f.blob} is a {header[1].decode()}")
@@ -384,6 +414,15 @@ class _GitSnapshot(Snapshot):
         if status != 0:
             raise RepoError(RepoStatus.FAILED, f"no such commit in {self.key}: {commit}")
         return out.decode().strip()
+
+
+def _feed(stdin, request: bytes) -> None:
+    """Writes a batch request (in a thread: git answers while it is written)."""
+    try:
+        stdin.write(request)
+        stdin.flush()
+    except (OSError, ValueError):
+        pass  # cat-file stopped; the reader reports it
 
 
 def _parse_ls_tree(listing: bytes) -> Iterator[SourceFile]:

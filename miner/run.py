@@ -226,6 +226,8 @@ def _mine_on_dask(listed, options: MineOptions, workdir: Path, registry: Registr
     from joblib import parallel_config
 
     early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
+    with FactsCache(_cache_path(options), version=extractor_version(registry.version)):
+        pass  # created here once, rather than raced for by the workers
     with Client(options.scheduler, timeout=60), parallel_config(backend="dask"):
         mined = Parallel(n_jobs=-1, batch_size=1)(tasks)
     by_index = {**early, **{i: r for (i, _), r in zip(todo, mined)}}
@@ -345,17 +347,22 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
     scans: dict[str, Scan] = {}
     data: dict[str, bytes] = {}
     new_scans = []
+    unseen: list[tuple[str, SourceFile, FileKind]] = []
     for path, (f, kind) in selected.items():
         scan = memo.get((f.blob, kind)) or cache.get_scan(f.blob, kind)
         if scan is None:
-            raw = snap.read(f)
+            unseen.append((path, f, kind))
+        else:
+            memo[(f.blob, kind)] = scans[path] = scan
+    for (path, f, kind), raw in zip(unseen, snap.read_many([f for _, f, _ in unseen])):
+        scan = memo.get((f.blob, kind))  # the same blob at another path
+        if scan is None:
             imports = tuple(sorted(discover.imported_modules(raw))) if kind == FileKind.PYTHON else ()
             scan = Scan(prefilter.wants(kind, raw, path), imports)
             new_scans.append((f.blob, kind, scan))
-            if scan.wanted or kind == FileKind.PYTHON:
-                data[path] = raw
-        memo[(f.blob, kind)] = scan
-        scans[path] = scan
+        if scan.wanted or kind == FileKind.PYTHON:
+            data[path] = raw
+        memo[(f.blob, kind)] = scans[path] = scan
     cache.put_scans(new_scans)
     wanted = {p for p, s in scans.items() if s.wanted}
     py_files = [f for f, kind in selected.values() if kind == FileKind.PYTHON]
