@@ -333,6 +333,25 @@ def test_bad_reads_do_not_desynchronise_the_batch(source: git.Repo, tmp_path: Pa
         assert snapshot.read(files["pkg/b.py"]) == b"x = 1\n"
 
 
+def test_pipelined_reads_of_many_large_blobs(tmp_path: Path) -> None:
+    # More than a pipe's worth of ids and of contents: the writer thread and the
+    # reader must not wait on each other. A missing blob midway, or a consumer
+    # that stops early, leaves the next read in sync.
+    repo = git.Repo.init(tmp_path / "many")
+    files = {f"f{i:04d}.py": f"# {i}\n" + "x" * (i * 97 % 5000) for i in range(1500)}
+    commit(repo, files)
+    with open_snapshot(spec("git", repo.working_tree_dir), workdir=tmp_path / "w") as snapshot:
+        listed = sorted(snapshot.files(), key=lambda f: f.path)
+        assert [d.decode() for d in snapshot.read_many(listed * 2)] == [files[f.path] for f in listed] * 2
+        broken = listed[:10] + [SourceFile(path="gone", blob="0" * 40, size=0)] + listed[10:]
+        with pytest.raises(RepoError, match="missing"):
+            list(snapshot.read_many(broken))
+        reads = snapshot.read_many(listed)
+        assert next(reads) == files[listed[0].path].encode()
+        reads.close()  # abandoned with 1,499 responses unread
+        assert snapshot.read(listed[-1]) == files[listed[-1].path].encode()
+
+
 def test_batch_process_is_closed_on_exit_even_after_an_error(source: git.Repo, tmp_path: Path) -> None:
     processes = []
     with pytest.raises(KeyError):
