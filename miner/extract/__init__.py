@@ -37,11 +37,11 @@ def extract_file(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
                          error=f"{type(exc).__name__}: {exc}"[:500])
 
 
+@gc_paused
 def extract_batch(items: list[WorkItem], keywords: frozenset[str]) -> list[FileFacts]:
     return [extract_file(item, keywords) for item in items]
 
 
-@gc_paused
 def extract_packed(items: list[WorkItem], keywords: frozenset[str]) -> list[tuple[ParseStatus, bytes]]:
     """What a worker returns: each file's status and its packed facts, so that
     packing happens on the workers and the coordinator only stores and forwards."""
