@@ -119,7 +119,7 @@ def _minimal(words: list[str]) -> tuple[bytes, ...]:
     return tuple(w.encode() for w in sorted(kept, key=lambda w: (w != "from_pretrained", w)))
 
 
-_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w., \t()]+)|import[ \t]+([\w., \t]+))", re.M)
+_IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w., \t()*]+)|import[ \t]+([\w., \t]+))", re.M)
 
 
 def imported_modules(data: bytes) -> set[str]:

@@ -202,9 +202,17 @@ class Evaluator:
             imp = view.imports.get((scope_id, name))
             if imp is not None:
                 found += self._imported(imp.target, sub)
+            elif scope.kind == ScopeKind.MODULE and not bindings:
+                found += self._star_imported(name, sub)  # `from .consts import *` in a package's __init__
             if found or bindings or imp is not None or _is_param(scope, name):
                 return found
         return []
+
+    def _star_imported(self, name: str, ctx: Ctx) -> list[Candidate]:
+        found: list[Candidate] = []
+        for module in ctx.view.star_imports:
+            found += self._imported(f"{module}{'' if module.endswith('.') else '.'}{name}", ctx)
+        return found
 
     def _bindings(self, bindings: list[Binding], name: str, ctx: Ctx) -> list[Candidate]:
         out: list[Candidate] = []
@@ -280,6 +288,9 @@ class Evaluator:
         """The literal list/tuple/dict expressions `node` can stand for."""
         if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
             return [(node, ctx)]
+        if _is_dict_call(node):  # dict(a="x", b="y"): the same as its literal
+            return [(ast.Dict(keys=[ast.Constant(k.arg) for k in node.keywords],
+                              values=[k.value for k in node.keywords]), ctx)]
         if ctx.depth > MAX_DEPTH:
             return []
         if isinstance(node, ast.Name):
@@ -887,3 +898,8 @@ def _dedupe(cands: list[Candidate]) -> list[Candidate]:
         if len(out) >= MAX_CANDIDATES:
             break
     return out
+
+
+def _is_dict_call(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
+            and not node.args and all(k.arg is not None for k in node.keywords))

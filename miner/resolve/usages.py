@@ -166,7 +166,10 @@ class UsageBuilder:
             rows = [self._row(base, c, hit) for c in (self._with_entry(hit, cands) if api.entry else cands)]
             return _unique([r for r in rows if r is not None])
         if id_text is None:
-            return self._without_id(hit, base)
+            id_text = self._splatted(hit, api.id)
+            if id_text is None:
+                return self._without_id(hit, base)
+            base = replace(base, expression=id_text[:500])
         if self._local_forced(hit):
             return [self._local(base)]
         cands = self.evaluator.values(id_text, view, call.scope, call.line)
@@ -353,6 +356,18 @@ class UsageBuilder:
             if not (isinstance(node, ast.Constant) and node.value in (None, False, "")):
                 return True
         return False
+
+    def _splatted(self, hit: Hit, spec: ArgSpec) -> str | None:
+        """`f(**kwargs)` where `kwargs` holds the id's keyword: `kwargs["name"]`,
+        for the first of the id's keywords that the dict is seen to hold."""
+        for arg in hit.call.args:
+            if arg.star != "**":
+                continue
+            for keyword in spec.keywords:
+                text = f"({arg.value})[{keyword!r}]"
+                if self.evaluator.values(text, hit.view, hit.call.scope, hit.call.line):
+                    return text
+        return None
 
     @staticmethod
     def _arg_text(call: CallSite, spec: ArgSpec | None) -> str | None:
