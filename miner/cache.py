@@ -34,6 +34,7 @@ class Scan:
 
     wanted: bool  # it contains a registry keyword
     imports: tuple[str, ...]  # modules its import lines name (Python only)
+    configs: tuple[str, ...] = ()  # config paths its string literals name (Python and notebooks)
 
 
 def extractor_version(registry_version: str) -> str:
@@ -118,7 +119,7 @@ _SETUP = (
     "CREATE TABLE IF NOT EXISTS facts (blob TEXT, kind TEXT, version TEXT, data BLOB,"
     " PRIMARY KEY (blob, kind, version))",
     "CREATE TABLE IF NOT EXISTS scans (blob TEXT, kind TEXT, version TEXT, wanted INTEGER, imports TEXT,"
-    " PRIMARY KEY (blob, kind, version))",
+    " configs TEXT DEFAULT '', PRIMARY KEY (blob, kind, version))",
     "CREATE TABLE IF NOT EXISTS repo_state (repo TEXT PRIMARY KEY, commit_id TEXT, version TEXT, files_seen INTEGER)",
 )
 SETUP_SECONDS = 60.0
@@ -147,6 +148,9 @@ class FactsCache:
                     self._db.execute("PRAGMA journal_mode=WAL")
                 for statement in _SETUP:
                     self._db.execute(statement)
+                columns = {row[1] for row in self._db.execute("PRAGMA table_info(scans)")}
+                if "configs" not in columns:  # a cache written before scans named configs
+                    self._db.execute("ALTER TABLE scans ADD COLUMN configs TEXT DEFAULT ''")
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -171,15 +175,19 @@ class FactsCache:
 
     def get_scan(self, blob: str, kind: FileKind) -> Scan | None:
         row = self._db.execute(
-            "SELECT wanted, imports FROM scans WHERE blob=? AND kind=? AND version=?", (blob, kind.value, self.version)
+            "SELECT wanted, imports, configs FROM scans WHERE blob=? AND kind=? AND version=?",
+            (blob, kind.value, self.version),
         ).fetchone()
-        return Scan(bool(row[0]), tuple(filter(None, row[1].split("\n")))) if row else None
+        if row is None:
+            return None
+        return Scan(bool(row[0]), tuple(filter(None, row[1].split("\n"))), tuple(filter(None, (row[2] or "").split("\n"))))
 
     def put_scans(self, entries: list[tuple[str, FileKind, Scan]]) -> None:
         with self._db:
             self._db.executemany(
-                "INSERT OR REPLACE INTO scans VALUES (?, ?, ?, ?, ?)",
-                [(blob, kind.value, self.version, int(s.wanted), "\n".join(s.imports)) for blob, kind, s in entries],
+                "INSERT OR REPLACE INTO scans (blob, kind, version, wanted, imports, configs) VALUES (?, ?, ?, ?, ?, ?)",
+                [(blob, kind.value, self.version, int(s.wanted), "\n".join(s.imports), "\n".join(s.configs))
+                 for blob, kind, s in entries],
             )
 
     def get_state(self, repo: str) -> tuple[str, str, int] | None:

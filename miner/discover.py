@@ -158,6 +158,39 @@ def _import_lines(data: bytes) -> Iterator[re.Match[bytes]]:
         at = data.find(b"import", at + 6)
 
 
+# A quoted path to a config file (`open("configs/train.yaml")`); in a notebook's
+# JSON its quotes are escaped.
+_CONFIG_REFERENCE = re.compile(rb"""["']([^"'\\\s]{0,200}?\.(?:ya?ml|json|toml|cfg|ini))\\?["']""", re.I)
+
+
+def config_references(data: bytes) -> tuple[str, ...]:
+    """Config paths a Python source or notebook names in a string literal,
+    without leading `./` and `../` (matched against the end of repository paths)."""
+    found = set()
+    for match in _CONFIG_REFERENCE.finditer(data):
+        path = match.group(1).decode("utf-8", "replace").replace("\\", "/")
+        while path.startswith(("./", "../")):
+            path = path.split("/", 1)[1]
+        if path and not any(ch in path for ch in "{}%$*"):  # a formatted or globbed path names no one file
+            found.add(path.lstrip("/"))
+    return tuple(sorted(found))
+
+
+def referenced_configs(references: set[str], config_paths: list[str]) -> set[str]:
+    """Config files of the repository that one of `references` can name:
+    the same path, or else a path ending with it (`conf/x.yaml` for `x.yaml`)."""
+    if not references:
+        return set()
+    by_name: dict[str, list[str]] = {}
+    for path in config_paths:
+        by_name.setdefault(posixpath.basename(path), []).append(path)
+    out = set()
+    for ref in references:
+        same = [p for p in by_name.get(posixpath.basename(ref), ()) if p == ref or p.endswith("/" + ref)]
+        out.update([ref] if ref in same else same[:4])  # `config.yaml` in every subproject: a few
+    return out
+
+
 def module_stem(path: str) -> str:
     stem = posixpath.basename(path)[:-3]
     return posixpath.basename(posixpath.dirname(path)) if stem == "__init__" else stem

@@ -358,7 +358,8 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
         scan = memo.get((f.blob, kind))  # the same blob at another path
         if scan is None:
             imports = tuple(sorted(discover.imported_modules(raw))) if kind == FileKind.PYTHON else ()
-            scan = Scan(prefilter.wants(kind, raw, path), imports)
+            configs = discover.config_references(raw) if kind in (FileKind.PYTHON, FileKind.NOTEBOOK) else ()
+            scan = Scan(prefilter.wants(kind, raw, path), imports, configs)
             new_scans.append((f.blob, kind, scan))
         if scan.wanted or kind == FileKind.PYTHON:
             data[path] = raw
@@ -366,7 +367,11 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
     cache.put_scans(new_scans)
     wanted = {p for p, s in scans.items() if s.wanted}
     py_files = [f for f, kind in selected.values() if kind == FileKind.PYTHON]
-    return wanted | _neighbours(wanted, scans, py_files), data
+    chosen = wanted | _neighbours(wanted, scans, py_files)
+    # Config files the chosen code opens by name, whatever their keys (`cfg["embedder"]["name"]`).
+    configs = [p for p, (_, kind) in selected.items() if kind == FileKind.CONFIG]
+    named = {ref for p in chosen for ref in scans[p].configs}
+    return chosen | discover.referenced_configs(named, configs), data
 
 
 REVERSE_LIMIT = 8  # a module imported by more files than this is library plumbing, not a script's helper

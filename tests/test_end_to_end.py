@@ -211,3 +211,16 @@ def test_one_blob_at_two_paths_gives_a_row_at_each(tmp_path: Path, jobs: str) ->
     assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", jobs]) == EXIT_OK
     found = {(Path(u["repo"]).name, u["path"]) for u in rows(tmp_path / "out", "usages") if u["model_id"] == "gpt2"}
     assert found == {(f"r{i}", p) for i in range(4) for p in ("a/load.py", "b/load.py", f"c{i}.py")}
+
+
+def test_config_files_opened_by_name_are_read_whatever_their_keys(tmp_path: Path) -> None:
+    app = ('import json\nfrom sentence_transformers import SentenceTransformer\n'
+           'p = json.load(open("../conf/params.json"))\nSentenceTransformer(p["second_stage"])\n')
+    make_repo(tmp_path / "r", {"src/app.py": app, "conf/params.json": '{"second_stage": "BAAI/bge-small-en"}\n',
+                               "other/params.json": '{"second_stage": "not/this-one"}\n'})
+    listing = tmp_path / "list.txt"
+    listing.write_text("r\n")
+    assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
+    found = {(u["path"], u["model_id"], u["resolution"]) for u in rows(tmp_path / "out", "usages")}
+    assert ("conf/params.json", "BAAI/bge-small-en", "config_file") in found
+    assert not any(model == "not/this-one" for _, model, _ in found)

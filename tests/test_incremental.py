@@ -105,3 +105,20 @@ def _open_cache_and_write(path: Path, i: int, start, done) -> None:
         done.put((i, "ok"))
     except Exception as exc:  # noqa: BLE001 - reported to the test
         done.put((i, f"{type(exc).__name__}: {exc}"))
+
+
+def test_a_cache_from_before_scans_named_configs_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    from miner.cache import Scan
+    from miner.records import FileKind
+
+    path = tmp_path / "facts.sqlite"
+    with sqlite3.connect(path) as old:  # the scans table as earlier releases wrote it
+        old.execute("CREATE TABLE scans (blob TEXT, kind TEXT, version TEXT, wanted INTEGER, imports TEXT,"
+                    " PRIMARY KEY (blob, kind, version))")
+        old.execute("INSERT INTO scans VALUES ('b0', 'python', 'v', 1, 'os')")
+    with FactsCache(path, version="v") as cache:
+        assert cache.get_scan("b0", FileKind.PYTHON) == Scan(True, ("os",), ())
+        cache.put_scans([("b1", FileKind.PYTHON, Scan(False, ("a", "b"), ("conf/x.yaml",)))])
+        assert cache.get_scan("b1", FileKind.PYTHON) == Scan(False, ("a", "b"), ("conf/x.yaml",))
