@@ -21,11 +21,11 @@ from typing import Callable
 
 from miner.records import (
     Arg, Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Import, Param, ParseStatus, Scope, ScopeKind,
-    ShellArg,
+    ShellArg, ShellSource, ShellVar,
 )
 
 EXTRACTOR_VERSION = "1"
-PACK_FORMAT = 1  # bump when `pack`'s layout changes
+PACK_FORMAT = 2  # bump when `pack`'s layout changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class Scan:
 
     wanted: bool  # it contains a registry keyword
     imports: tuple[str, ...]  # modules its import lines name (Python only)
-    configs: tuple[str, ...] = ()  # config paths its string literals name (Python and notebooks)
+    files: tuple[str, ...] = ()  # files it names: configs in Python strings, scripts a shell file sources
 
 
 def extractor_version(registry_version: str) -> str:
@@ -70,6 +70,8 @@ def pack(facts: FileFacts) -> bytes:
         tuple((c.scope, c.callee, tuple(astuple_flat(a) for a in c.args), c.line, c.text) for c in facts.calls),
         tuple(astuple_flat(a) for a in facts.shell_args),
         tuple(astuple_flat(v) for v in facts.config_values),
+        tuple(astuple_flat(v) for v in facts.shell_vars),
+        tuple(astuple_flat(s) for s in facts.shell_sources),
     ))
 
 
@@ -83,7 +85,8 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
     """The facts under the path the blob has now (the same bytes at another
     path, in another fork, are parsed once); None for a corrupt entry."""
     try:
-        fmt, _, kind, status, error, scopes, imports, bindings, calls, shell, config = marshal.loads(packed)
+        fmt, _, kind, status, error, scopes, imports, bindings, calls, shell, config, variables, sources = \
+            marshal.loads(packed)
         if fmt != PACK_FORMAT:
             return None
         return FileFacts(
@@ -96,6 +99,8 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
                         for sc, callee, args, ln, text in calls),
             shell_args=tuple(ShellArg(*a) for a in shell),
             config_values=tuple(ConfigValue(*v) for v in config),
+            shell_vars=tuple(ShellVar(*v) for v in variables),
+            shell_sources=tuple(ShellSource(*s) for s in sources),
         )
     except Exception:  # noqa: BLE001 - a corrupt entry is a miss
         return None
@@ -119,7 +124,7 @@ _SETUP = (
     "CREATE TABLE IF NOT EXISTS facts (blob TEXT, kind TEXT, version TEXT, data BLOB,"
     " PRIMARY KEY (blob, kind, version))",
     "CREATE TABLE IF NOT EXISTS scans (blob TEXT, kind TEXT, version TEXT, wanted INTEGER, imports TEXT,"
-    " configs TEXT DEFAULT '', PRIMARY KEY (blob, kind, version))",
+    " files TEXT DEFAULT '', PRIMARY KEY (blob, kind, version))",
     "CREATE TABLE IF NOT EXISTS repo_state (repo TEXT PRIMARY KEY, commit_id TEXT, version TEXT, files_seen INTEGER)",
 )
 SETUP_SECONDS = 60.0
@@ -149,8 +154,8 @@ class FactsCache:
                 for statement in _SETUP:
                     self._db.execute(statement)
                 columns = {row[1] for row in self._db.execute("PRAGMA table_info(scans)")}
-                if "configs" not in columns:  # a cache written before scans named configs
-                    self._db.execute("ALTER TABLE scans ADD COLUMN configs TEXT DEFAULT ''")
+                if "files" not in columns:  # a cache written before scans named files
+                    self._db.execute("ALTER TABLE scans ADD COLUMN files TEXT DEFAULT ''")
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -175,7 +180,7 @@ class FactsCache:
 
     def get_scan(self, blob: str, kind: FileKind) -> Scan | None:
         row = self._db.execute(
-            "SELECT wanted, imports, configs FROM scans WHERE blob=? AND kind=? AND version=?",
+            "SELECT wanted, imports, files FROM scans WHERE blob=? AND kind=? AND version=?",
             (blob, kind.value, self.version),
         ).fetchone()
         if row is None:
@@ -185,8 +190,8 @@ class FactsCache:
     def put_scans(self, entries: list[tuple[str, FileKind, Scan]]) -> None:
         with self._db:
             self._db.executemany(
-                "INSERT OR REPLACE INTO scans (blob, kind, version, wanted, imports, configs) VALUES (?, ?, ?, ?, ?, ?)",
-                [(blob, kind.value, self.version, int(s.wanted), "\n".join(s.imports), "\n".join(s.configs))
+                "INSERT OR REPLACE INTO scans (blob, kind, version, wanted, imports, files) VALUES (?, ?, ?, ?, ?, ?)",
+                [(blob, kind.value, self.version, int(s.wanted), "\n".join(s.imports), "\n".join(s.files))
                  for blob, kind, s in entries],
             )
 

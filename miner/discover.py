@@ -176,19 +176,15 @@ def config_references(data: bytes) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def referenced_configs(references: set[str], config_paths: list[str]) -> set[str]:
-    """Config files of the repository that one of `references` can name:
-    the same path, or else a path ending with it (`conf/x.yaml` for `x.yaml`)."""
-    if not references:
-        return set()
-    by_name: dict[str, list[str]] = {}
-    for path in config_paths:
-        by_name.setdefault(posixpath.basename(path), []).append(path)
-    out = set()
-    for ref in references:
-        same = [p for p in by_name.get(posixpath.basename(ref), ()) if p == ref or p.endswith("/" + ref)]
-        out.update([ref] if ref in same else same[:4])  # `config.yaml` in every subproject: a few
-    return out
+_SOURCE_LINE = re.compile(rb"(?:^|[;&|]\s*)[ \t]*(?:source|\.)[ \t]+([^\s;&|]+)", re.M)
+
+
+def sourced_files(data: bytes) -> tuple[str, ...]:
+    """The files a shell script `source`s (`source env.sh`, `. "$(dirname "$0")/env.sh"`)."""
+    from miner.extract.shell import source_path
+
+    found = {source_path(m.group(1).decode("utf-8", "replace")) for m in _SOURCE_LINE.finditer(data)}
+    return tuple(sorted(p for p in found if p))
 
 
 def module_stem(path: str) -> str:

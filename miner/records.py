@@ -163,6 +163,29 @@ class ShellArg:
 
 
 @dataclass(frozen=True, slots=True)
+class ShellVar:
+    __reduce__ = _positional
+
+    """A variable a shell script leaves set, with every known value: what a
+    script that `source`s this one finds in it."""
+
+    line: int  # where it was last assigned
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShellSource:
+    __reduce__ = _positional
+
+    """A `source FILE` (or `. FILE`) in a shell script: its variables are read
+    from FILE, where the script uses one it does not set itself."""
+
+    line: int
+    path: str  # as written, without a leading `$(dirname "$0")/`-like part
+
+
+@dataclass(frozen=True, slots=True)
 class ConfigValue:
     __reduce__ = _positional
 
@@ -190,6 +213,8 @@ class FileFacts:
     calls: tuple[CallSite, ...] = ()
     shell_args: tuple[ShellArg, ...] = ()
     config_values: tuple[ConfigValue, ...] = ()
+    shell_vars: tuple[ShellVar, ...] = ()
+    shell_sources: tuple[ShellSource, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from miner.records import FileFacts, FileKind, ParseStatus, Problem, RepoResult,
 from miner.repolist import mark_duplicates, read_repo_list
 from miner.repos import RepoError, open_snapshot
 from miner.resolve import resolve_repo
+from miner.resolve.modules import referenced_files
 from miner import tables
 
 BATCH_BYTES = 2 * 1024 * 1024  # work sent to a worker at once
@@ -358,8 +359,7 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
         scan = memo.get((f.blob, kind))  # the same blob at another path
         if scan is None:
             imports = tuple(sorted(discover.imported_modules(raw))) if kind == FileKind.PYTHON else ()
-            configs = discover.config_references(raw) if kind in (FileKind.PYTHON, FileKind.NOTEBOOK) else ()
-            scan = Scan(prefilter.wants(kind, raw, path), imports, configs)
+            scan = Scan(prefilter.wants(kind, raw, path), imports, _named_files(kind, raw))
             new_scans.append((f.blob, kind, scan))
         if scan.wanted or kind == FileKind.PYTHON:
             data[path] = raw
@@ -368,10 +368,17 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
     wanted = {p for p, s in scans.items() if s.wanted}
     py_files = [f for f, kind in selected.values() if kind == FileKind.PYTHON]
     chosen = wanted | _neighbours(wanted, scans, py_files)
-    # Config files the chosen code opens by name, whatever their keys (`cfg["embedder"]["name"]`).
-    configs = [p for p, (_, kind) in selected.items() if kind == FileKind.CONFIG]
-    named = {ref for p in chosen for ref in scans[p].configs}
-    return chosen | discover.referenced_configs(named, configs), data
+    # Config files the chosen code opens by name, whatever their keys (`cfg["embedder"]["name"]`),
+    # and the shell files chosen scripts `source` (for the variables they set).
+    nameable = [p for p, (_, kind) in selected.items() if kind in (FileKind.CONFIG, FileKind.SHELL)]
+    named = {ref for p in chosen for ref in scans[p].files}
+    return chosen | referenced_files(named, nameable), data
+
+
+def _named_files(kind: FileKind, raw: bytes) -> tuple[str, ...]:
+    if kind in (FileKind.PYTHON, FileKind.NOTEBOOK):
+        return discover.config_references(raw)
+    return discover.sourced_files(raw) if kind == FileKind.SHELL else ()
 
 
 REVERSE_LIMIT = 8  # a module imported by more files than this is library plumbing, not a script's helper

@@ -224,3 +224,21 @@ def test_config_files_opened_by_name_are_read_whatever_their_keys(tmp_path: Path
     found = {(u["path"], u["model_id"], u["resolution"]) for u in rows(tmp_path / "out", "usages")}
     assert ("conf/params.json", "BAAI/bge-small-en", "config_file") in found
     assert not any(model == "not/this-one" for _, model, _ in found)
+
+
+def test_variables_from_a_sourced_file_fill_shell_arguments(tmp_path: Path) -> None:
+    train = ('import argparse\nfrom transformers import AutoModel\np = argparse.ArgumentParser()\n'
+             'p.add_argument("--model")\nAutoModel.from_pretrained(p.parse_args().model)\n')
+    make_repo(tmp_path / "r", {
+        "train.py": train,
+        "conf/env.sh": "BASE=Qwen\nSIZES=(0.5B 1.5B)\n",  # no keyword: read because run.sh sources it
+        "run.sh": 'source conf/env.sh\nfor s in "${SIZES[@]}"; do python train.py --model "$BASE/Qwen2-$s"; done\n'
+                  'python train.py --model "$UNSET/x"\n',
+    })
+    listing = tmp_path / "list.txt"
+    listing.write_text("r\n")
+    assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
+    usages = rows(tmp_path / "out", "usages")
+    assert {(u["path"], u["line"], u["model_id"]) for u in usages if u["model_id"]} == {
+        ("run.sh", 2, "Qwen/Qwen2-0.5B"), ("run.sh", 2, "Qwen/Qwen2-1.5B")}
+    assert not any("\x00" in str(v) for u in usages for v in u.values())

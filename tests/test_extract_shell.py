@@ -404,3 +404,20 @@ def test_property_random_text_never_raises(text: str) -> None:
         for arg in facts.shell_args:
             assert all(set(v) <= set(text) | {" "} for v in arg.values)
     extract_shell_lines("x.ipynb", [(1, text)])
+
+
+def test_sourced_files_and_the_variables_a_script_leaves() -> None:
+    from miner.extract.shell import SOURCED_NAME
+    from miner.records import ShellSource, ShellVar
+
+    env = extract_shell("env.sh", "export MODEL=gpt2\nTMP=$(mktemp)\nif x; then MAYBE=1; fi\nA=1\nA=2\n")
+    # known values only: not `$(mktemp)`, not one set on one branch only
+    assert env.shell_vars == (ShellVar(5, "A", ("2",)), ShellVar(1, "MODEL", ("gpt2",)))
+    script = extract_shell("run.sh", 'python t.py --m "$MODEL"\nsource "$(dirname "$0")/env.sh"\n'
+                                     'python t.py --m "$MODEL" --n "${ORG}/x" --k "${K:-d}"\n')
+    assert script.shell_sources == (ShellSource(2, "env.sh"),)
+    by_line = {(a.line, a.option): a.values for a in script.shell_args}
+    assert by_line[(1, "--m")] == ()  # before the `source`, an unset variable is just unknown
+    assert [SOURCED_NAME.sub(r"<\1>", v) for v in by_line[(3, "--m")]] == ["<MODEL>"]
+    assert [SOURCED_NAME.sub(r"<\1>", v) for v in by_line[(3, "--n")]] == ["<ORG>/x"]
+    assert by_line[(3, "--k")] == ("d",)  # a default stays a default

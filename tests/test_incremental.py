@@ -107,7 +107,7 @@ def _open_cache_and_write(path: Path, i: int, start, done) -> None:
         done.put((i, f"{type(exc).__name__}: {exc}"))
 
 
-def test_a_cache_from_before_scans_named_configs_is_upgraded(tmp_path: Path) -> None:
+def test_a_cache_from_before_scans_named_files_is_upgraded(tmp_path: Path) -> None:
     import sqlite3
 
     from miner.cache import Scan

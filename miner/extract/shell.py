@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
 from miner.extract.shell_syntax import (
     MAX_NESTING, Branches, Case, For, FuncDef, Lit, Maybe, Node, Param, Seq, Simple, Subst, Word, parse,
 )
-from miner.records import FileFacts, FileKind, ParseStatus, ShellArg
+from miner.records import FileFacts, FileKind, ParseStatus, ShellArg, ShellSource, ShellVar
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 MAX_VALUES = 64  # values kept per word, variable and argument
@@ -36,6 +36,32 @@ MAX_CALL_DEPTH = 8
 MAX_SCRIPT_DEPTH = 4  # `bash -c`, `$(...)` and here-documents inside each other
 
 Fields = tuple[str, ...]
+
+# A variable that a script uses after `source FILE` without setting it may come
+# from FILE: it stands in a value as this marker, which resolution replaces by
+# FILE's values (a value still holding it then is unknown, never shown).
+_SOURCED = "\x00sourced:"
+
+
+def sourced_placeholder(name: str) -> str:
+    return f"{_SOURCED}{name}\x00"
+
+
+SOURCED_NAME = re.compile(r"\x00sourced:(\w+)\x00")
+# What locates a sourced file next to the script: `$(dirname "$0")/`, `${BASH_SOURCE%/*}/`, `$DIR/`.
+_SCRIPT_DIR = re.compile(r"""^(?:"?\$(?:\([^)]*\)|\{[^}]*\}|\w+)"?/)+""")
+
+
+def source_path(word: str) -> str | None:
+    """The file a `source` word names, as a path to match against the
+    repository's shell files; None when it is not a literal path."""
+    path = _SCRIPT_DIR.sub("", word.strip().strip("'\""))
+    path = path.strip("'\"")
+    while path.startswith(("./", "../")):
+        path = path.split("/", 1)[1]
+    if not path or any(ch in path for ch in "$`*?{}\x00"):
+        return None
+    return path.lstrip("/")
 
 
 # --- values ---------------------------------------------------------------
@@ -346,6 +372,8 @@ class _Evaluator:
     steps: int = 0
     call_depth: int = 0
     script_depth: int = 0
+    sources: dict[tuple[int, str], None] = field(default_factory=dict)  # (line, path) of `source` commands
+    assigned_at: dict[str, int] = field(default_factory=dict)  # line of each variable's last assignment
 
     def run_text(self, text: str, line: int, env: Env) -> None:
         key = (text, line)
@@ -466,6 +494,10 @@ class _Evaluator:
                     env[value] = Var((), unknown=True)
                 else:
                     env.pop(value, None)
+        elif name in ("source", ".") and len(slots) > 1:
+            path = source_path(_text(slots[1]) if slots[1].values else slots[1].raw)
+            if path:
+                self.sources[(node.line, path)] = None
         elif name in self.funcs and slots[0].values:
             self._call(name, slots[1:], env)
         else:
@@ -539,6 +571,7 @@ class _Evaluator:
         if old is not None and (a.append or a.indexed):
             var = _extend(old, var, concat=a.append and not a.indexed and a.value.array is None)
         env[a.name] = var
+        self.assigned_at[a.name] = a.value.line
 
     def _array(self, items: tuple[Word, ...], env: Env) -> Var:
         slots = [s for w in items for s in self.slots(w, env)]
@@ -581,6 +614,8 @@ class _Evaluator:
         var = env.get(p.name)
         if p.op in (":-", "-", ":=", "="):
             return self._with_default(p, var, env, split)
+        if var is None and not p.op and self.sources and _IDENT.match(p.name):
+            return [(sourced_placeholder(p.name),)], False  # a file sourced earlier may set it
         if p.op or var is None:
             return [], True
         return _fields(var, p, split), var.unknown
@@ -628,7 +663,8 @@ def _extend(old: Var, new: Var, concat: bool) -> Var:
 
 
 def extract_shell(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> FileFacts:
-    """The Python command lines of a shell script."""
+    """The Python command lines of a shell script, the files it sources, and
+    the variables it leaves set (for the scripts that source it)."""
     return _facts(path, text, max_bytes, lambda ev: _run_script(ev, text))
 
 
@@ -674,10 +710,11 @@ def extract_shell_lines(path: str, lines: list[tuple[int, str]]) -> tuple[ShellA
         return ()
 
 
-def _run_script(ev: _Evaluator, text: str) -> None:
+def _run_script(ev: _Evaluator, text: str) -> Env:
     env = Env()
     ev.run_text(text, 1, env)
     ev.finish(env)
+    return env
 
 
 def _facts(path: str, text: str, max_bytes: int, run) -> FileFacts:
@@ -685,14 +722,22 @@ def _facts(path: str, text: str, max_bytes: int, run) -> FileFacts:
         return FileFacts(path, FileKind.SHELL, ParseStatus.SKIPPED, f"larger than {max_bytes} bytes")
     try:
         ev = _Evaluator()
-        run(ev)
+        env = run(ev)  # a script's final variables; None for Markdown and Makefiles
         args = _shell_args(ev)
     except Exception as exc:  # noqa: BLE001 - a failure is a value
         return FileFacts(path, FileKind.SHELL, ParseStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500])
+    facts = FileFacts(path, FileKind.SHELL, shell_args=args,
+                      shell_vars=_shell_vars(env, ev.assigned_at) if env is not None else (),
+                      shell_sources=tuple(ShellSource(line, source) for line, source in ev.sources))
     if ev.errors:
-        return FileFacts(path, FileKind.SHELL, ParseStatus.PARTIAL, "; ".join(dict.fromkeys(ev.errors))[:500],
-                         shell_args=args)
-    return FileFacts(path, FileKind.SHELL, shell_args=args)
+        return replace(facts, status=ParseStatus.PARTIAL, error="; ".join(dict.fromkeys(ev.errors))[:500])
+    return facts
+
+
+def _shell_vars(env: Env, assigned_at: dict[str, int]) -> tuple[ShellVar, ...]:
+    """The variables the script assigns and leaves with known values only."""
+    return tuple(ShellVar(assigned_at[name], name, var.values) for name, var in sorted(env.items())
+                 if name in assigned_at and var.values and not var.unknown and not var.maybe_unset)
 
 
 def _shell_args(ev: _Evaluator) -> tuple[ShellArg, ...]:

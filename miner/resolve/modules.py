@@ -1,4 +1,5 @@
-"""Which file of a repository a dotted module name refers to.
+"""Which file of a repository a dotted module name, or a path written in
+code (`open("conf/x.yaml")`, `source env.sh`), refers to.
 
 A repository has no single import root: scripts are run from their own folder,
 from `src/`, or from the top. A file answers to every suffix of its dotted path
@@ -20,6 +21,21 @@ def module_names(path: str) -> list[str]:
     if parts and parts[-1] == "__init__":
         parts = parts[:-1]
     return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+def referenced_files(references: set[str], paths: list[str]) -> set[str]:
+    """Files of the repository (of `paths`) that one of `references` can name:
+    the same path, or else a path ending with it (`conf/x.yaml` for `x.yaml`)."""
+    if not references:
+        return set()
+    by_name: dict[str, list[str]] = {}
+    for path in paths:
+        by_name.setdefault(posixpath.basename(path), []).append(path)
+    out = set()
+    for ref in references:
+        same = [p for p in by_name.get(posixpath.basename(ref), ()) if p == ref or p.endswith("/" + ref)]
+        out.update([ref] if ref in same else same[:4])  # `config.yaml` in every subproject: a few
+    return out
 
 
 class ModuleIndex:

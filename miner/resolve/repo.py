@@ -14,6 +14,7 @@ from functools import cached_property
 
 from miner.records import Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Import, Scope, ScopeKind, ShellArg
 from miner.resolve.modules import ModuleIndex
+from miner.resolve.sourced import shell_args_with_sources
 
 
 class FileView:
@@ -113,7 +114,7 @@ class RepoView:
     def __init__(self, files: list[FileFacts]):
         self.files = {f.path: FileView(f) for f in files if f.kind in (FileKind.PYTHON, FileKind.NOTEBOOK)}
         self.modules = ModuleIndex(files)
-        self.shell_args: list[tuple[str, ShellArg]] = [(f.path, a) for f in files for a in f.shell_args]
+        self.shell_args: list[tuple[str, ShellArg]] = shell_args_with_sources(files)
         self.config_values: list[tuple[str, ConfigValue]] = [(f.path, v) for f in files for v in f.config_values]
         self.config_paths = frozenset(f.path for f in files if f.kind == FileKind.CONFIG)
 
