@@ -44,10 +44,11 @@ _FUNCTION = LANGUAGE.field_id_for_name("function")
 _PY2_STATEMENTS = ts.Query(LANGUAGE, "[(print_statement) (exec_statement)] @py2")
 _PY2_HINT = re.compile(rb"^[ \t]*(?:print|exec)[ \t]+[^\s(=]", re.M)
 
-# Calls the resolver reads besides the loading APIs: CLI definitions.
+# Calls the resolver reads besides the loading APIs: CLI definitions, and
+# `functools.partial`, which wraps a loading API.
 RESOLVER_CALLS = frozenset(
     {
-        "add_argument", "set_defaults", "add_argument_group", "Fire", "run",
+        "add_argument", "set_defaults", "add_argument_group", "Fire", "run", "partial",
         "DEFINE_string", "DEFINE_enum", "DEFINE_list", "DEFINE_multi_string", "DEFINE",
     }
 )

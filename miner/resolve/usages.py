@@ -9,6 +9,7 @@ reuse attributes read from the same call.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, replace
 
 from miner.patterns import ApiPattern, ArgSpec, Registry
@@ -42,10 +43,30 @@ def find_hits(repo: RepoView, registry: Registry) -> list[Hit]:
     hits = []
     for view in repo.files.values():
         for call in view.facts.calls:
-            found = match_call(view, call, registry, repo)
-            if found is not None:
-                hits.append(Hit(view, call, *found))
+            unwrapped = _unwrapped(view, call)
+            found = match_call(view, unwrapped, registry, repo)
+            if found is None:
+                continue
+            from_partial = len(unwrapped.args) < len(call.args)
+            if from_partial and not found[0].id.callee and UsageBuilder._arg_text(unwrapped, found[0].id) is None:
+                continue  # `partial(hf_hub_download, library_name="x")` loads nothing: its calls will
+            hits.append(Hit(view, unwrapped, *found))
     return hits
+
+
+_GETATTR = re.compile(r"""getattr\(\s*([A-Za-z_][\w.]*)\s*,\s*(["'])([A-Za-z_]\w*)\2\s*\)""")
+
+
+def _unwrapped(view: FileView, call: CallSite) -> CallSite:
+    """The call a wrapper stands for: `functools.partial(F, a, k=b)` is a call of
+    F with those arguments (at the line of `partial`), and a callee written with
+    a constant `getattr(mod, "Name")` is `mod.Name`."""
+    if call.callee.endswith("partial") and call.args and call.args[0].keyword is None and not call.args[0].star \
+            and view.qualify(call.callee, call.scope, call.line) == "functools.partial":
+        call = replace(call, callee=call.args[0].value, args=call.args[1:])
+    if "getattr" in call.callee:
+        call = replace(call, callee=_GETATTR.sub(r"\1.\3", call.callee))
+    return call
 
 
 def match_call(view: FileView, call: CallSite, registry: Registry, repo: RepoView) -> tuple[ApiPattern, str] | None:
