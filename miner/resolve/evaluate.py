@@ -643,6 +643,9 @@ class Evaluator:
 
     def _eval_Subscript(self, node: ast.Subscript, ctx: Ctx) -> list[Candidate]:
         key_node = node.slice
+        if self._is_argv(node.value, ctx) and isinstance(key_node, ast.Constant) and type(key_node.value) is int:
+            # `sys.argv[1]`: the first word after the script on the shell lines that run it
+            return self._shell_values(f"#{key_node.value}", ctx) if key_node.value > 0 else []
         config = self._config_lookup(node, ctx)
         if config:
             return config
@@ -654,6 +657,11 @@ class Evaluator:
         for container, cctx in self.containers(node.value, ctx.deeper()):
             out += self._index(container, keys, narrowed, cctx)
         return out
+
+    def _is_argv(self, node: ast.expr, ctx: Ctx) -> bool:
+        dotted = _dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+        return dotted is not None and dotted.endswith("argv") and \
+            ctx.view.qualify(dotted, ctx.scope, ctx.line) == "sys.argv"
 
     def _index(self, container: ast.expr, keys: list[Candidate], narrowed: list[object] | None, ctx: Ctx) -> list[Candidate]:
         known = [k.value for k in keys if isinstance(k.value, (str, int))]
