@@ -297,6 +297,10 @@ class Evaluator:
             return self._name_containers(node.id, ctx)
         if isinstance(node, ast.Attribute):
             return [(n, c) for n, c in self._attribute_bindings(node, ctx, raw=True)]
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):  # CFG["encoder"]["name"]
+            return [(inner, cctx) for outer, cctx in self.containers(node.value, ctx.deeper())
+                    for key, value in _entries(outer) if key == node.slice.value
+                    for inner, cctx in self.containers(value, cctx.deeper())]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.containers(node.left, ctx.deeper()), self.containers(node.right, ctx.deeper())
             if left and right and isinstance(left[0][0], (ast.List, ast.Tuple)) and isinstance(right[0][0], (ast.List, ast.Tuple)):
@@ -472,7 +476,7 @@ class Evaluator:
 
     def _attribute_bindings(self, node: ast.Attribute, ctx: Ctx, *, raw: bool = False):
         """`self.x`, `module.CONST`, `Class.CONST`, `obj.attr` assigned in scope."""
-        dotted = _dotted(node)
+        dotted = _own_class(node)
         if dotted is None:
             return []
         view = ctx.view
@@ -643,6 +647,8 @@ class Evaluator:
 
     def _eval_Subscript(self, node: ast.Subscript, ctx: Ctx) -> list[Candidate]:
         key_node = node.slice
+        if self._is_environ(node.value, ctx):  # os.environ["M"]: what the repository sets it to, if anything
+            return [replace(c, kind=Resolution.ENV_DEFAULT) for c in self._env_set(key_node, ctx)]
         if self._is_argv(node.value, ctx) and isinstance(key_node, ast.Constant) and type(key_node.value) is int:
             # `sys.argv[1]`: the first word after the script on the shell lines that run it
             return self._shell_values(f"#{key_node.value}", ctx) if key_node.value > 0 else []
@@ -658,6 +664,23 @@ class Evaluator:
             out += self._index(container, keys, narrowed, cctx)
         return out
 
+    def _is_environ(self, node: ast.expr, ctx: Ctx) -> bool:
+        dotted = _dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+        return dotted is not None and dotted.endswith("environ") and \
+            ctx.view.qualify(dotted, ctx.scope, ctx.line) == "os.environ"
+
+    def _env_set(self, key: ast.expr | None, ctx: Ctx) -> list[Candidate]:
+        """The values the repository's code gives environment variable `key`."""
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return []
+        out: list[Candidate] = []
+        for view, b in self.repo.env_assignments.get(key.value, [])[:8]:
+            marker = ("environ", view.path, b.line)
+            if marker not in ctx.seen:
+                sub = Ctx(view, b.scope, ctx.depth + 1, ctx.seen | {marker}, line=None)
+                out += [c for c in self._binding_result(b, sub, raw=False) if c.value is not None]
+        return out
+
     def _is_argv(self, node: ast.expr, ctx: Ctx) -> bool:
         dotted = _dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
         return dotted is not None and dotted.endswith("argv") and \
@@ -665,13 +688,7 @@ class Evaluator:
 
     def _index(self, container: ast.expr, keys: list[Candidate], narrowed: list[object] | None, ctx: Ctx) -> list[Candidate]:
         known = [k.value for k in keys if isinstance(k.value, (str, int))]
-        entries: list[tuple[object, ast.expr]] = []
-        if isinstance(container, ast.Dict):
-            for k, v in zip(container.keys, container.values):
-                if isinstance(k, ast.Constant):
-                    entries.append((k.value, v))
-        elif isinstance(container, (ast.List, ast.Tuple)):
-            entries = list(enumerate(container.elts))
+        entries = _entries(container)
         picked = [v for k, v in entries if k in known] if known else [
             v for k, v in entries if narrowed is None or k in narrowed]
         out: list[Candidate] = []
@@ -701,8 +718,8 @@ class Evaluator:
         last = name.rsplit(".", 1)[-1]
         if qualified in _ENV_GETTERS or name in _ENV_GETTERS:
             default = _call_arg(node, 1, "default")
-            return [replace(c, kind=Resolution.ENV_DEFAULT) for c in self.eval(default, ctx.deeper())
-                    if c.value is not None] if default is not None else []
+            found = [c for c in self.eval(default, ctx.deeper()) if c.value is not None] if default is not None else []
+            return [replace(c, kind=Resolution.ENV_DEFAULT) for c in found + self._env_set(_call_arg(node, 0, "key"), ctx)]
         if last == "get" and isinstance(node.func, ast.Attribute):
             return self._dict_get(node, ctx)
         if last in _PASS_THROUGH:
@@ -843,6 +860,25 @@ def _is_param(scope: Scope, name: str) -> bool:
 
 def _looks_like_args_class(scope: Scope) -> bool:
     return bool(re.search(r"(Arguments|Args|Config|Cfg|Options|Params|Settings|Hparams|HParams)$", scope.name))
+
+
+def _entries(container: ast.expr) -> list[tuple[object, ast.expr]]:
+    """(key, value) of a literal dict (constant keys), or (index, item) of a list or tuple."""
+    if isinstance(container, ast.Dict):
+        return [(k.value, v) for k, v in zip(container.keys, container.values) if isinstance(k, ast.Constant)]
+    if isinstance(container, (ast.List, ast.Tuple)):
+        return list(enumerate(container.elts))
+    return []
+
+
+def _own_class(node: ast.Attribute) -> str | None:
+    """`type(self).X` and `self.__class__.X` as `self.X`."""
+    value = node.value
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "type" \
+            and len(value.args) == 1 and isinstance(value.args[0], ast.Name) and value.args[0].id == "self":
+        return f"self.{node.attr}"
+    dotted = _dotted(node)
+    return "self." + dotted[len("self.__class__."):] if dotted and dotted.startswith("self.__class__.") else dotted
 
 
 def _dotted(node: ast.expr) -> str | None:

@@ -197,6 +197,17 @@ class RepoView:
                         out[target].append((view, scope, b))
         return out
 
+    @cached_property
+    def env_assignments(self) -> dict[str, list[tuple[FileView, Binding]]]:
+        """`os.environ["KEY"] = value` anywhere in the repository, by KEY."""
+        found: dict[str, list[tuple[FileView, Binding]]] = defaultdict(list)
+        for view in self.files.values():
+            for b in view.facts.bindings:
+                match = _ENV_TARGET.match(b.target) if "environ" in b.target else None
+                if match and view.qualify(match.group(1), b.scope, b.line) == "os.environ":
+                    found[match.group(3)].append((view, b))
+        return found
+
     def shell_args_for(self, script_path: str, option: str) -> list[tuple[str, ShellArg]]:
         """Shell command lines that run `script_path` with `option`."""
         base = posixpath.basename(script_path)
@@ -212,6 +223,7 @@ class RepoView:
 
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
+_ENV_TARGET = re.compile(r"""^((?:\w+\.)?environ)\[\s*(["'])([^"'\\]+)\2\s*\]$""")
 
 
 def target_names(target: str) -> list[str]:
