@@ -242,3 +242,23 @@ def test_variables_from_a_sourced_file_fill_shell_arguments(tmp_path: Path) -> N
     assert {(u["path"], u["line"], u["model_id"]) for u in usages if u["model_id"]} == {
         ("run.sh", 2, "Qwen/Qwen2-0.5B"), ("run.sh", 2, "Qwen/Qwen2-1.5B")}
     assert not any("\x00" in str(v) for u in usages for v in u.values())
+
+
+def test_a_notebook_env_magic_sets_what_os_environ_reads(tmp_path: Path) -> None:
+    import json
+
+    def cell(*lines: str) -> dict:
+        return {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": list(lines)}
+
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        cell("%env MODEL_ID=HuggingFaceTB/SmolLM2-135M\n", "%env UNUSED $HOME/x\n"),
+        cell("import os\n", "from transformers import AutoModelForCausalLM\n",
+             "m = AutoModelForCausalLM.from_pretrained(os.environ['MODEL_ID'])\n",
+             "n = AutoModelForCausalLM.from_pretrained(os.getenv('UNUSED'))\n"),
+    ]}
+    make_repo(tmp_path / "r", {"demo.ipynb": json.dumps(notebook)})
+    listing = tmp_path / "list.txt"
+    listing.write_text("r\n")
+    assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
+    found = {(u["line"], u["model_id"], u["resolution"]) for u in rows(tmp_path / "out", "usages")}
+    assert found == {(6, "HuggingFaceTB/SmolLM2-135M", "env_default"), (7, None, "unresolved")}

@@ -24,6 +24,7 @@ _ASSIGNED_ESCAPE = re.compile(r"^\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*([!%])")
 # Python superset); an empty name says nothing.
 _PYTHON_KERNELS = frozenset({"", "python", "python2", "python3", "ipython", "ipython2", "ipython3", "pyspark",
                              "sage", "sagemath", "xpython"})
+_ENV_MAGIC = re.compile(r"^(\s*)%(?:env|set_env)\s+([A-Za-z_]\w*)(?:\s*=\s*|\s+)([^$\s][^$]*)$")
 _WRITEFILE = re.compile(r"%%(writefile|file)\s+(-a\s+)?\S+\.py\s*$")
 
 
@@ -150,6 +151,10 @@ def _blank_escapes(cell: list[str], first: int, shell: list[tuple[int, str]]) ->
             text = "\n".join([_after_bang(cell[i])] + cell[i + 1: end + 1])
             shell.append((first + i, text))
         out[i: end + 1] = [""] * (end + 1 - i)
+        env = _ENV_MAGIC.match(cell[i]) if escape == "%" and end == i else None
+        if env is not None:  # `%env M=x` is `os.environ["M"] = "x"`, on the same line
+            indent, name, value = env.group(1), env.group(2), env.group(3).strip().strip("'\"")
+            out[i] = f"{indent}import os as _ipython_os; _ipython_os.environ[{name!r}] = {value!r}"
         i = end + 1
     return out
 
