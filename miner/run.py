@@ -343,8 +343,9 @@ def _select(files: list[SourceFile], options: MineOptions, problems: list[Proble
 def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: FactsCache,
             prefilter: discover.Prefilter, memo: dict[tuple[str, FileKind], Scan]) -> tuple[set[str], dict[str, bytes]]:
     """The files to extract: those the prefilter wants, plus Python modules they
-    import and Python modules that import them. Scans are cached by blob (and
-    kept in `memo` across the commits of one repository)."""
+    import and Python modules that import them, and the config and shell files
+    that these name (`open("conf/x.yaml")`, `source env.sh`). Scans are cached
+    by blob (and kept in `memo` across the commits of one repository)."""
     scans: dict[str, Scan] = {}
     data: dict[str, bytes] = {}
     new_scans = []
@@ -368,8 +369,7 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
     wanted = {p for p, s in scans.items() if s.wanted}
     py_files = [f for f, kind in selected.values() if kind == FileKind.PYTHON]
     chosen = wanted | _neighbours(wanted, scans, py_files)
-    # Config files the chosen code opens by name, whatever their keys (`cfg["embedder"]["name"]`),
-    # and the shell files chosen scripts `source` (for the variables they set).
+    # Named files are read whatever their keys: the code looks them up (`cfg["a"]["b"]`).
     nameable = [p for p, (_, kind) in selected.items() if kind in (FileKind.CONFIG, FileKind.SHELL)]
     named = {ref for p in chosen for ref in scans[p].files}
     return chosen | referenced_files(named, nameable), data
