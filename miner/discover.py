@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Iterator
 import ahocorasick_rs
 
 from miner.extract.config import is_config_path
+from miner.extract.shell import source_path
 from miner.extract.text import decode_text
 from miner.resolve.modules import module_names, relative_target
 from miner.records import FileKind, SourceFile
@@ -181,8 +182,6 @@ _SOURCE_LINE = re.compile(rb"(?:^|[;&|]\s*)[ \t]*(?:source|\.)[ \t]+([^\s;&|]+)"
 
 def sourced_files(data: bytes) -> tuple[str, ...]:
     """The files a shell script `source`s (`source env.sh`, `. "$(dirname "$0")/env.sh"`)."""
-    from miner.extract.shell import source_path
-
     found = {source_path(m.group(1).decode("utf-8", "replace")) for m in _SOURCE_LINE.finditer(data)}
     return tuple(sorted(p for p in found if p))
 
