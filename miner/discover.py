@@ -164,9 +164,14 @@ def _import_lines(data: bytes) -> Iterator[re.Match[bytes]]:
 _CONFIG_REFERENCE = re.compile(rb"""["']([^"'\\\s]{0,200}?\.(?:ya?ml|json|toml|cfg|ini))\\?["']""", re.I)
 
 
+_CONFIG_SUFFIX = re.compile(rb"\.(?:ya?ml|json|toml|cfg|ini)\b", re.I)
+
+
 def config_references(data: bytes) -> tuple[str, ...]:
     """Config paths a Python source or notebook names in a string literal,
     without leading `./` and `../` (matched against the end of repository paths)."""
+    if _CONFIG_SUFFIX.search(data) is None:
+        return ()  # most sources name no config file: this search is several times cheaper
     found = set()
     for match in _CONFIG_REFERENCE.finditer(data):
         path = match.group(1).decode("utf-8", "replace").replace("\\", "/")
