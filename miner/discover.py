@@ -182,7 +182,7 @@ def config_references(data: bytes) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-_SOURCE_LINE = re.compile(rb"(?:^|[;&|]\s*)[ \t]*(?:source|\.)[ \t]+([^\s;&|]+)", re.M)
+_SOURCE_LINE = re.compile(rb"(?:^|[;&|]\s*)[ \t]*(?:source|\.)[ \t]+([^\n;&|#]+)", re.M)
 
 
 def sourced_files(data: bytes) -> tuple[str, ...]:

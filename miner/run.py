@@ -28,6 +28,7 @@ from miner.repolist import mark_duplicates, read_repo_list
 from miner.repos import RepoError, open_snapshot
 from miner.resolve import resolve_repo
 from miner.resolve.modules import referenced_files
+from miner.resolve.sourced import SOURCE_DEPTH
 from miner import tables
 
 BATCH_BYTES = 2 * 1024 * 1024  # work sent to a worker at once
@@ -371,8 +372,13 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
     chosen = wanted | _neighbours(wanted, scans, py_files)
     # Named files are read whatever their keys: the code looks them up (`cfg["a"]["b"]`).
     nameable = [p for p, (_, kind) in selected.items() if kind in (FileKind.CONFIG, FileKind.SHELL)]
-    named = {ref for p in chosen for ref in scans[p].files}
-    return chosen | referenced_files(named, nameable), data
+    naming = chosen
+    for _ in range(SOURCE_DEPTH):  # env.sh may source common.sh in turn
+        found = referenced_files({ref for p in naming for ref in scans[p].files}, nameable) - chosen
+        if not found:
+            break
+        chosen, naming = chosen | found, found
+    return chosen, data
 
 
 def _named_files(kind: FileKind, raw: bytes) -> tuple[str, ...]:

@@ -262,3 +262,20 @@ def test_a_notebook_env_magic_sets_what_os_environ_reads(tmp_path: Path) -> None
     assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
     found = {(u["line"], u["model_id"], u["resolution"]) for u in rows(tmp_path / "out", "usages")}
     assert found == {(6, "HuggingFaceTB/SmolLM2-135M", "env_default"), (7, None, "unresolved")}
+
+
+def test_sourced_files_are_followed_through_the_files_they_source(tmp_path: Path) -> None:
+    train = ('import argparse\nfrom transformers import AutoModel\np = argparse.ArgumentParser()\n'
+             'p.add_argument("--model")\nAutoModel.from_pretrained(p.parse_args().model)\n')
+    make_repo(tmp_path / "r", {
+        "train.py": train,
+        "env/common.sh": "ORG=google\nNAME=gemma-2b\n",
+        "env/local.sh": 'source "$(dirname "$0")/common.sh"\nNAME=gemma-7b\n',  # overrides NAME
+        "run.sh": 'source env/local.sh\npython train.py --model "$ORG/$NAME"\n',
+        "loop_a.sh": "source loop_b.sh\nA=1\n", "loop_b.sh": "source loop_a.sh\nB=2\n",  # a cycle ends
+    })
+    listing = tmp_path / "list.txt"
+    listing.write_text("r\n")
+    assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
+    found = {(u["path"], u["model_id"]) for u in rows(tmp_path / "out", "usages") if u["model_id"]}
+    assert found == {("run.sh", "google/gemma-7b")}

@@ -55,8 +55,8 @@ _SCRIPT_DIR = re.compile(r"""^(?:"?\$(?:\([^)]*\)|\{[^}]*\}|\w+)"?/)+""")
 def source_path(word: str) -> str | None:
     """The file a `source` word names, as a path to match against the
     repository's shell files; None when it is not a literal path."""
-    path = _SCRIPT_DIR.sub("", word.strip().strip("'\""))
-    path = path.strip("'\"")
+    path = _SCRIPT_DIR.sub("", word.strip().lstrip("'\""))
+    path = (path.split() or [""])[0].strip("'\"")  # `source env.sh arg`: the file is the first word
     while path.startswith(("./", "../")):
         path = path.split("/", 1)[1]
     if not path or any(ch in path for ch in "$`*?{}\x00"):

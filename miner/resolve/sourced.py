@@ -15,6 +15,8 @@ from miner.extract.shell import MAX_VALUES, SOURCED_NAME
 from miner.records import FileFacts, FileKind, ShellArg
 from miner.resolve.modules import referenced_files
 
+SOURCE_DEPTH = 3  # `source`s followed through sourced files (selection reads as deep)
+
 
 def shell_args_with_sources(files: list[FileFacts]) -> list[tuple[str, ShellArg]]:
     """(path, argument) of every shell argument in `files`, markers filled."""
@@ -34,12 +36,22 @@ def shell_args_with_sources(files: list[FileFacts]) -> list[tuple[str, ShellArg]
 
 def _sourced_variables(script: FileFacts, by_path: dict[str, FileFacts],
                        shell_paths: list[str]) -> dict[str, list[str]]:
+    """What the files `script` sources leave set, and (for what those leave
+    unset) the files they source in turn, up to SOURCE_DEPTH deep."""
     variables: dict[str, list[str]] = {}
-    named = referenced_files({s.path for s in script.shell_sources}, shell_paths)
-    for path in sorted(named - {script.path}):
-        for var in by_path[path].shell_vars:
-            known = variables.setdefault(var.name, [])
-            known += [v for v in var.values if v not in known and not SOURCED_NAME.search(v)]
+    seen = {script.path}
+    sourcing = [script]
+    for _ in range(SOURCE_DEPTH):
+        named = referenced_files({s.path for f in sourcing for s in f.shell_sources}, shell_paths) - seen
+        seen |= named
+        sourcing = [by_path[p] for p in sorted(named)]
+        deeper: dict[str, list[str]] = {}
+        for f in sourcing:
+            for var in f.shell_vars:
+                known = deeper.setdefault(var.name, [])
+                known += [v for v in var.values if v not in known and not SOURCED_NAME.search(v)]
+        for name, values in deeper.items():
+            variables.setdefault(name, values)  # a nearer file's value wins
     return variables
 
 
