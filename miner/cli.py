@@ -16,6 +16,7 @@ from miner.known import KnownModelsError
 from miner.patterns import PatternError
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+MAX_FILE_SECONDS = 86_400.0  # a day; the interval timer refuses a far longer one
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     mine.add_argument("--workdir", type=Path, default=None, help="where remote repositories are cloned (default: OUT/.work)")
     mine.add_argument("--max-file-bytes", type=int, default=None, help="skip larger files (default: 2 MiB)")
     mine.add_argument("--timeout", type=float, default=300.0, help="seconds allowed for one clone or fetch")
+    mine.add_argument("--file-seconds", type=float, default=None,
+                      help="seconds of extraction allowed per file; past it the file is a `failed` problem (default: 30)")
     mine.add_argument("--no-fetch", action="store_true", help="do not fetch repositories already cloned")
     mine.add_argument("--include-vendored", action="store_true",
                       help="count usages inside vendored library copies in repo_models")
@@ -79,6 +82,10 @@ def _mine(args: argparse.Namespace) -> int:
     if args.backend == "dask" and not args.scheduler:
         print("error: --backend dask needs --scheduler ADDRESS", file=sys.stderr)
         return EXIT_USAGE
+    if args.file_seconds is not None and not 0 < args.file_seconds <= MAX_FILE_SECONDS:
+        print(f"error: --file-seconds must be more than 0 and at most {MAX_FILE_SECONDS:g}, not {args.file_seconds:g}",
+              file=sys.stderr)
+        return EXIT_USAGE
     if not args.repos.is_file():
         print(f"error: repository list not found: {args.repos}", file=sys.stderr)
         return EXIT_USAGE
@@ -88,6 +95,7 @@ def _mine(args: argparse.Namespace) -> int:
         keep_removed=args.keep_removed, fetch=not args.no_fetch, timeout=args.timeout,
         history=args.history or args.since is not None, since=args.since,
         scheduler=args.scheduler if args.backend == "dask" else None, known_models=args.known_models,
+        **({"file_seconds": args.file_seconds} if args.file_seconds is not None else {}),
     )
     progress = _progress() if sys.stderr.isatty() else None
     summary = mine(options, progress=progress)

@@ -18,7 +18,7 @@ from joblib import Parallel, delayed
 
 from miner import discover, pool
 from miner.cache import FactsCache, Scan, extractor_version, pack, pipeline_version, unpack
-from miner.extract import WorkItem, extract_batch, extract_packed
+from miner.extract import WorkItem, budget, extract_batch, extract_packed
 from miner.patterns import Registry, default_registry
 from miner.history import SpanTracker
 from miner.known import KnownModels, load_known, mark_table
@@ -51,6 +51,7 @@ class MineOptions:
     history: bool = False  # mine every commit of the default branch
     since: str | None = None  # with history: commits after this date
     known_models: Path | None = None  # a CSV/Parquet list of hub ids: fills the `known` column
+    file_seconds: float = budget.FILE_SECONDS  # extraction time allowed per file
 
 
 @dataclass
@@ -321,7 +322,7 @@ def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: Facts
                     pending.facts[key] = cached
                     continue
                 queued.add(key)
-                pending.work.append((f.blob, WorkItem(path, kind, data.get(path) or snap.read(f))))
+                pending.work.append((f.blob, WorkItem(path, kind, data.get(path) or snap.read(f), options.file_seconds)))
         return pending
 
 

@@ -44,8 +44,8 @@ def test_a_parse_is_cancelled_in_any_thread() -> None:
     assert [c.callee for c in out["after"].calls] == ["AutoModel.from_pretrained"]
 
 
-def test_a_file_over_the_budget_fails_alone_and_the_run_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(budget, "FILE_SECONDS", 0.5)
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_file_over_the_budget_fails_alone_and_the_run_goes_on(tmp_path: Path, jobs: str) -> None:
     slow = "from transformers import AutoModel\n" + "".join(
         f"AutoModel.from_pretrained('org/m{i}')\n" for i in range(300_000))
     root = tmp_path / "r"
@@ -57,13 +57,21 @@ def test_a_file_over_the_budget_fails_alone_and_the_run_goes_on(tmp_path: Path, 
     listing = tmp_path / "list.txt"
     listing.write_text(f"{root}\n")
     out = tmp_path / "out"
-    assert main(["mine", "--repos", str(listing), "--out", str(out), "--jobs", "1",
-                 "--max-file-bytes", "100000000"]) == EXIT_OK
+    assert main(["mine", "--repos", str(listing), "--out", str(out), "--jobs", jobs,
+                 "--max-file-bytes", "100000000", "--file-seconds", "0.5"]) == EXIT_OK
     usages = pq.read_table(out / "usages.parquet").to_pylist()
     assert [(u["path"], u["model_id"]) for u in usages] == [("fast.py", "org/fast")]
     problems = {p["path"]: p for p in pq.read_table(out / "problems.parquet").to_pylist()}
     assert problems["slow.py"]["reason"] == "failed"
-    assert "time budget" in problems["slow.py"]["detail"]
+    assert "time budget of 0.5 s" in problems["slow.py"]["detail"]
+
+
+def test_a_budget_that_is_not_positive_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text("x\n")
+    for bad in ("0", "-1", "nan", "inf"):
+        assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--file-seconds", bad]) == 2
+        assert "--file-seconds" in capsys.readouterr().err
 
 
 def test_long_runs_of_comment_lines_are_read_whole() -> None:

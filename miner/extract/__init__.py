@@ -23,15 +23,16 @@ class WorkItem:
     path: str
     kind: FileKind
     data: bytes
+    seconds: float = budget.FILE_SECONDS  # its time budget
 
 
 def extract_file(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
     try:
-        with budget.time_budget():
+        with budget.time_budget(item.seconds):
             return _extract(item, keywords)
     except budget.BudgetExceeded:
         return FileFacts(path=item.path, kind=item.kind, status=ParseStatus.FAILED,
-                         error=f"over the time budget of {budget.FILE_SECONDS:g} s per file")
+                         error=f"over the time budget of {item.seconds:g} s per file")
     except Exception as exc:  # noqa: BLE001 - a failure is a value, never a crash of the run
         return FileFacts(path=item.path, kind=item.kind, status=ParseStatus.FAILED,
                          error=f"{type(exc).__name__}: {exc}"[:500])
