@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterator
 import ahocorasick_rs
 
 from miner.extract.config import is_config_path
-from miner.extract.shell import source_path
+from miner.extract.shell import DOTENV_NAMES, is_dotenv, source_path
 from miner.extract.text import decode_text
 from miner.resolve.modules import module_names, relative_target
 from miner.records import FileKind, SourceFile
@@ -47,7 +47,8 @@ def file_kind(path: str) -> FileKind | None:
         return FileKind.PYTHON
     if lower.endswith(".ipynb"):
         return FileKind.NOTEBOOK
-    if lower.endswith(_SHELL_SUFFIXES) or name in ("Makefile", "makefile", "GNUmakefile") or lower.endswith(".md"):
+    if lower.endswith(_SHELL_SUFFIXES) or name in ("Makefile", "makefile", "GNUmakefile") or lower.endswith(".md") \
+            or is_dotenv(path):
         return FileKind.SHELL
     if is_config_path(path):
         return FileKind.CONFIG
@@ -169,10 +170,11 @@ _CONFIG_SUFFIX = re.compile(rb"\.(?:ya?ml|json|toml|cfg|ini)\b", re.I)
 
 def config_references(data: bytes) -> tuple[str, ...]:
     """Config paths a Python source or notebook names in a string literal,
-    without leading `./` and `../` (matched against the end of repository paths)."""
+    without leading `./` and `../` (matched against the end of repository paths),
+    and the dotenv files when it uses python-dotenv."""
+    found = set(DOTENV_NAMES) if b"dotenv" in data else set()  # load_dotenv() reads .env by itself
     if _CONFIG_SUFFIX.search(data) is None:
-        return ()  # most sources name no config file: this search is several times cheaper
-    found = set()
+        return tuple(sorted(found))  # most sources name no config file: this search is several times cheaper
     for match in _CONFIG_REFERENCE.finditer(data):
         path = match.group(1).decode("utf-8", "replace").replace("\\", "/")
         while path.startswith(("./", "../")):

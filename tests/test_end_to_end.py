@@ -279,3 +279,23 @@ def test_sourced_files_are_followed_through_the_files_they_source(tmp_path: Path
     assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
     found = {(u["path"], u["model_id"]) for u in rows(tmp_path / "out", "usages") if u["model_id"]}
     assert found == {("run.sh", "google/gemma-7b")}
+
+
+def test_dotenv_files_give_the_environment_that_code_reads(tmp_path: Path) -> None:
+    app = ('import os\nfrom dotenv import load_dotenv\nfrom transformers import AutoModel\nload_dotenv()\n'
+           'AutoModel.from_pretrained(os.environ["LLM_MODEL"])\n'
+           'AutoModel.from_pretrained(os.getenv("ENCODER", "intfloat/e5-small-v2"))\n')
+    plain = 'import os\nfrom transformers import AutoModel\nAutoModel.from_pretrained(os.environ["OTHER"])\n'
+    make_repo(tmp_path / "r", {"app.py": app, ".env.example": '# copy to .env\nLLM_MODEL="Qwen/Qwen2.5-0.5B"\nENCODER=BAAI/bge-small-en-v1.5\n'})
+    make_repo(tmp_path / "s", {"plain.py": plain, ".env": "OTHER=not/read-without-dotenv\n"})
+    listing = tmp_path / "list.txt"
+    listing.write_text("r\ns\n")
+    assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
+    found = {(Path(u["repo"]).name, u["path"], u["line"], u["model_id"], u["resolution"])
+             for u in rows(tmp_path / "out", "usages")}
+    assert found == {
+        ("r", ".env.example", 2, "Qwen/Qwen2.5-0.5B", "env_default"),
+        ("r", ".env.example", 3, "BAAI/bge-small-en-v1.5", "env_default"),
+        ("r", "app.py", 6, "intfloat/e5-small-v2", "env_default"),
+        ("s", "plain.py", 3, None, "unresolved"),
+    }

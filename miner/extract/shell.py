@@ -52,6 +52,15 @@ SOURCED_NAME = re.compile(r"\x00sourced:(\w+)\x00")
 _SCRIPT_DIR = re.compile(r"""^(?:"?\$(?:\([^)]*\)|\{[^}]*\}|\w+)"?/)+""")
 
 
+# The files python-dotenv's `load_dotenv()` reads, and the templates committed in their place.
+DOTENV_NAMES = (".env", ".env.example", ".env.sample", ".env.template", ".env.local", ".env.dist", "example.env")
+
+
+def is_dotenv(path: str) -> bool:
+    """`KEY=value` lines for the environment (read as shell assignments)."""
+    return path.rsplit("/", 1)[-1].lower() in DOTENV_NAMES
+
+
 def source_path(word: str) -> str | None:
     """The file a `source` word names, as a path to match against the
     repository's shell files; None when it is not a literal path."""

@@ -670,10 +670,13 @@ class Evaluator:
             ctx.view.qualify(dotted, ctx.scope, ctx.line) == "os.environ"
 
     def _env_set(self, key: ast.expr | None, ctx: Ctx) -> list[Candidate]:
-        """The values the repository's code gives environment variable `key`."""
+        """The values the repository gives environment variable `key`: in a
+        dotenv file (`.env.example`), or in code (`os.environ[key] = ...`)."""
         if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
             return []
-        out: list[Candidate] = []
+        out = [Candidate(value, Resolution.ENV_DEFAULT, origin=(path, var.line), carrier=f"env:{var.name}",
+                         expression=f"{var.name}={value}")
+               for path, var in self.repo.dotenv.get(key.value, [])[:8] for value in var.values]
         for view, b in self.repo.env_assignments.get(key.value, [])[:8]:
             marker = ("environ", view.path, b.line)
             if marker not in ctx.seen:

@@ -12,7 +12,10 @@ import re
 from collections import defaultdict
 from functools import cached_property
 
-from miner.records import Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Import, Scope, ScopeKind, ShellArg
+from miner.records import (
+    Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Import, Scope, ScopeKind, ShellArg, ShellVar,
+)
+from miner.extract.shell import is_dotenv
 from miner.resolve.modules import ModuleIndex
 from miner.resolve.sourced import shell_args_with_sources
 
@@ -114,6 +117,7 @@ class RepoView:
     def __init__(self, files: list[FileFacts]):
         self.files = {f.path: FileView(f) for f in files if f.kind in (FileKind.PYTHON, FileKind.NOTEBOOK)}
         self.modules = ModuleIndex(files)
+        self._files = files
         self.shell_args: list[tuple[str, ShellArg]] = shell_args_with_sources(files)
         self.config_values: list[tuple[str, ConfigValue]] = [(f.path, v) for f in files for v in f.config_values]
         self.config_paths = frozenset(f.path for f in files if f.kind == FileKind.CONFIG)
@@ -196,6 +200,16 @@ class RepoView:
                     for b in bindings:
                         out[target].append((view, scope, b))
         return out
+
+    @cached_property
+    def dotenv(self) -> dict[str, list[tuple[str, ShellVar]]]:
+        """`KEY=value` lines of the repository's dotenv files (`.env.example`), by KEY."""
+        found: dict[str, list[tuple[str, ShellVar]]] = defaultdict(list)
+        for f in self._files:
+            if f.kind == FileKind.SHELL and is_dotenv(f.path):
+                for var in f.shell_vars:
+                    found[var.name].append((f.path, var))
+        return found
 
     @cached_property
     def env_assignments(self) -> dict[str, list[tuple[FileView, Binding]]]:
