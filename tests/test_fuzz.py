@@ -743,8 +743,8 @@ def extract_checked(path: str, kind: FileKind, data: bytes) -> FileFacts:
     facts = extract_file(WorkItem(path, kind, data), KEYWORDS)
     assert isinstance(facts, FileFacts) and facts.path == path and facts.kind == kind
     assert isinstance(facts.status, ParseStatus)
-    if looks_binary(data):
-        assert facts.status == ParseStatus.SKIPPED, facts
+    if looks_binary(data) or data.startswith(b"version https://git-lfs.github.com/spec/"):
+        assert facts.status == ParseStatus.SKIPPED, facts  # never read: binary, or a git LFS pointer
         return facts
     if kind == FileKind.PYTHON:
         assert facts.status in (ParseStatus.OK, ParseStatus.PARTIAL), facts.error
