@@ -2,15 +2,17 @@
 
 tree-sitter is fast and error-tolerant, so Python 2 files and broken files still
 yield what is readable. Only statements are walked in Python code (imports,
-definitions, assignments, loops); calls are found by a tree-sitter query run in C
-and kept only when their callee could matter to resolution: a registry keyword,
-a name this file defines or imports, or a CLI-definition call. Expressions are
-kept as source text; the resolver parses the few it needs.
+definitions, assignments, loops). Calls are looked up in the tree only where
+one could matter to resolution: at a name that `(` follows and that is a
+registry keyword, a name this file defines or imports, or a CLI-definition call,
+and at the module aliases the file imports. Expressions are kept as source
+text; the resolver parses the few it needs.
 """
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
 from functools import lru_cache
 from time import monotonic
 from dataclasses import dataclass, field
@@ -35,12 +37,17 @@ from miner.records import (
 
 LANGUAGE = ts.Language(tsp.language())
 _CHUNK = 1 << 16  # bytes handed to the parser at a time
-# Calls, and the comprehensions whose loop variables a call may use, in one traversal.
-_CALLS = ts.Query(LANGUAGE, """
-  (call function: [(identifier) (attribute)]) @call
-  [(list_comprehension) (set_comprehension) (dictionary_comprehension) (generator_expression)] @comprehension
-""")
+# A called name and the `(` after it, read backwards: in the reversed source each
+# match starts at a `(`, which the regex engine finds at C speed, where a forward
+# scan would backtrack through every identifier. Calls are then looked up in the
+# tree at these names only, instead of a query visiting every node of the tree.
+_CALLED_REVERSED = re.compile(rb"\([ \t\r\n\f\\]*([\w\x80-\xff]+)")
+# A `(` that opens a line: a comment may stand between it and its callee.
+_LINE_LEADING_PAREN = re.compile(rb"\n[ \t\f]*\(")
+_COMPREHENSIONS = frozenset({"list_comprehension", "set_comprehension", "dictionary_comprehension",
+                             "generator_expression"})
 _FUNCTION = LANGUAGE.field_id_for_name("function")
+_ARGUMENTS = LANGUAGE.field_id_for_name("arguments")
 _PY2_STATEMENTS = ts.Query(LANGUAGE, "[(print_statement) (exec_statement)] @py2")
 _PY2_HINT = re.compile(rb"^[ \t]*(?:print|exec)[ \t]+[^\s(=]", re.M)
 
@@ -383,26 +390,90 @@ def _for(node: ts.Node, scope: int, state: _State) -> None:
 
 
 def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[CallSite, ...]:
-    # Compared as bytes: most calls are dropped here, and decoding each would cost more than the parse.
+    # Compared as bytes: decoding each callee would cost more than the parse.
     static = _static_callees(keywords)
     wanted = {w.encode() for w in state.defined | state.imported}
     heads = {a.encode() for a in state.module_aliases}
-    captures = ts.QueryCursor(_CALLS).captures(root)
-    kept: list[tuple[ts.Node, bytes]] = []
     src = state.src
-    for call in captures.get("call", ()):
+    kept: dict[tuple[int, int], tuple[ts.Node, bytes]] = {}
+    for call in _candidate_calls(root, src, static, wanted | heads, heads):
         callee = call.child_by_field_id(_FUNCTION)
+        if callee is None or callee.type not in ("identifier", "attribute"):
+            continue
         raw = src[callee.start_byte:callee.end_byte]
         last = raw.rsplit(b".", 1)[-1]
-        if last not in static and last not in wanted and raw.split(b".", 1)[0] not in heads:
-            continue
-        kept.append((call, raw))
-    # In source order: the query's own order changes from one process to the next,
-    # and the resolver's caps (callers followed, candidates) must see the same calls.
-    kept.sort(key=lambda item: (item[0].start_byte, -item[0].end_byte))
-    scopes = _enclosing_scopes([call for call, _ in kept], captures.get("comprehension", []), state)
+        if last in static or last in wanted or raw.split(b".", 1)[0] in heads:
+            kept[call.start_byte, call.end_byte] = (call, raw)
+    # In source order, as the resolver's caps (callers followed, candidates) must see them.
+    ordered = [kept[key] for key in sorted(kept, key=lambda span: (span[0], -span[1]))]
+    calls = [call for call, _ in ordered]
+    scopes = _enclosing_scopes(calls, _comprehensions_around(calls), state)
     return tuple(_call_site(call, raw[:300].decode("utf-8", errors="replace"), scope, state)
-                 for (call, raw), scope in zip(kept, scopes))
+                 for (call, raw), scope in zip(ordered, scopes))
+
+
+def _candidate_calls(root: ts.Node, src: bytes, static: frozenset[bytes], names: set[bytes],
+                     heads: set[bytes]) -> Iterator[ts.Node]:
+    """Every call whose callee ends in a name of `static` or `names`, or starts
+    with `head.` (and some more, which the caller filters)."""
+    for start, end in _called_spans(src, static, names):
+        node = root.descendant_for_byte_range(start, end)
+        if node.type != "identifier" or node.start_byte != start or node.end_byte != end:
+            continue  # in a string or a comment
+        parent = node.parent
+        if parent is not None and parent.type == "attribute" and parent.end_byte == end:
+            node, parent = parent, parent.parent  # `x.name(`
+        if parent is not None and parent.type == "call" and parent.child_by_field_id(_FUNCTION) == node:
+            yield parent
+    for match in _LINE_LEADING_PAREN.finditer(src):  # `name  # comment`, then `(` on a later line
+        node = root.named_descendant_for_byte_range(match.end() - 1, match.end())
+        parent = node.parent
+        if parent is not None and parent.type == "call" and parent.child_by_field_id(_ARGUMENTS) == node:
+            yield parent
+    for head in heads:  # `head.x.y(...)`, `head.x().y(...)`: calls starting at the head
+        needle = head + b"."
+        at = src.find(needle)
+        while at >= 0:
+            node = root.descendant_for_byte_range(at, at + len(head))
+            if node.type == "identifier" and node.start_byte == at:
+                parent = node.parent
+                while parent is not None and parent.start_byte == at:
+                    if parent.type == "call" and parent.child_by_field_id(_FUNCTION) == node:
+                        yield parent
+                    node, parent = parent, parent.parent
+            at = src.find(needle, at + 1)
+
+
+def _called_spans(src: bytes, static: frozenset[bytes], names: set[bytes]) -> Iterator[tuple[int, int]]:
+    """The span of each name of `static` or `names` that `(` follows, after
+    blanks or line continuations (in code or not: the tree says)."""
+    size = len(src)
+    for match in _CALLED_REVERSED.finditer(src[::-1]):
+        name = match.group(1)[::-1]
+        if name in static or name in names:
+            yield size - match.end(1), size - match.start(1)
+
+
+def _comprehensions_around(calls: list[ts.Node]) -> list[ts.Node]:
+    """The comprehensions that contain each call, found by walking up from it
+    to its statement (no statement lies inside an expression); an ancestor
+    already seen ends the walk, so nested calls cost the size of the tree."""
+    found: list[ts.Node] = []
+    seen: set[tuple[int, int, int]] = set()
+    for call in calls:
+        node = call.parent
+        while node is not None:
+            key = (node.start_byte, node.end_byte, node.kind_id)
+            if key in seen or node.type.endswith(_STATEMENT_LIKE):
+                break
+            seen.add(key)
+            if node.type in _COMPREHENSIONS:
+                found.append(node)
+            node = node.parent
+    return found
+
+
+_STATEMENT_LIKE = ("statement", "definition", "block", "module")
 
 
 @lru_cache(maxsize=8)
