@@ -43,6 +43,10 @@ class BindKind(str, Enum):
     FOR = "for"  # `for target in value`: value is the iterable
     WITH = "with"
     IMPORT = "import"
+    RETURN = "return"  # `return value` in a function, with the target RETURNED
+
+
+RETURNED = "return"  # a keyword: no assignment binds it, so no lookup of a name finds it
 
 
 class Resolution(str, Enum):

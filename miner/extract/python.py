@@ -31,6 +31,7 @@ from miner.records import (
     Import,
     Param,
     ParseStatus,
+    RETURNED,
     Scope,
     ScopeKind,
 )
@@ -269,6 +270,8 @@ def _walk_statements(root: ts.Node, scope: int, state: _State) -> None:
                 if definition is not None:
                     body = definition.child_by_field_name("body")
                     nested.append((body, _define(definition, scope, state, decorators), True))
+            elif kind == "return_statement":
+                _return(child, scope, state)
             elif kind == "for_statement":
                 _for(child, scope, state)
                 nested.append((child, scope, False))
@@ -373,6 +376,15 @@ def _assignment(node: ts.Node, scope: int, state: _State) -> None:
     for target in targets:
         if target is not None:
             state.bindings.append(Binding(scope, _text(state, target, 300), value, BindKind.ASSIGN, _line(node), state.top))
+
+
+def _return(node: ts.Node, scope: int, state: _State) -> None:
+    if not node.named_child_count or state.scopes[scope].kind != ScopeKind.FUNCTION:
+        return  # a bare `return`
+    value = node.named_child(0)
+    if value.type == "comment" or value.type == "call" and _tensor_call(value, state):
+        return
+    state.bindings.append(Binding(scope, RETURNED, _text(state, value), BindKind.RETURN, _line(node), state.top))
 
 
 def _tensor_call(call: ts.Node, state: "_State") -> bool:

@@ -16,7 +16,7 @@ import string
 import time
 from dataclasses import dataclass, replace
 
-from miner.records import Binding, BindKind, Resolution, Scope, ScopeKind
+from miner.records import RETURNED, Binding, BindKind, Resolution, Scope, ScopeKind
 from miner.resolve.repo import FileView, RepoView, is_config_load, visible_at
 
 MAX_DEPTH = 16
@@ -489,6 +489,8 @@ class Evaluator:
                     for b in view.bindings.get((method.id, dotted), []) + (
                         view.bindings.get((cls.id, rest), []) if method is cls else []):
                         out += self._binding_result(b, ctx.deeper(("attr", view.path, method.id, dotted), scope=method.id), raw)
+                if not out and not raw and "." not in rest:
+                    out = self._properties(view, cls, rest, ctx)
             return out
         for scope_id in view.chain(ctx.scope):
             for b in view.bindings.get((scope_id, dotted), []):
@@ -568,6 +570,8 @@ class Evaluator:
                 continue
             for b in view.bindings.get((method.id, f"self.{attr}"), []):
                 out += self._binding_result(b, Ctx(view, method.id, ctx.depth + 1, ctx.seen | {key}), raw)
+        if not out and not raw:
+            out = self._properties(view, cls, attr, ctx)
         return out
 
     def _binding_result(self, b: Binding, ctx: Ctx, raw: bool):
@@ -729,7 +733,66 @@ class Evaluator:
             return self._pass_through(node, last, ctx)
         if _PATH_CALLS.match(name) or _PATH_CALLS.match(qualified):
             return [Candidate(LOCAL_VALUE, Resolution.LOCAL_PATH)]
-        return []
+        if name == "getattr":
+            return self._getattr(node, ctx)
+        return [c for view, fn in self._functions(name, ctx) for c in self._returns(view, fn, ctx)]
+
+    def _getattr(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
+        """`getattr(obj, "name")` is `obj.name`; with a default, either."""
+        if len(node.args) not in (2, 3) or node.keywords:
+            return []
+        names = {c.value for c in self.eval(node.args[1], ctx.deeper()) if isinstance(c.value, str) and c.value.isidentifier()}
+        out: list[Candidate] = []
+        for name in sorted(names):
+            out += self.eval(ast.copy_location(ast.Attribute(node.args[0], name, ast.Load()), node), ctx.deeper())
+        if len(node.args) == 3:
+            out = _conditional(out + [c for c in self.eval(node.args[2], ctx.deeper()) if c.value is not None])
+        return out
+
+    # -- functions -------------------------------------------------------------
+
+    def _functions(self, name: str, ctx: Ctx) -> list[tuple[FileView, Scope]]:
+        """The in-repo functions that a call of `name` (`f`, `self.f`, `module.f`) runs."""
+        view = ctx.view
+        head, dot, rest = name.partition(".")
+        if head in ("self", "cls") and dot and "." not in rest:
+            cls = view.enclosing_class(ctx.scope)
+            return [(view, m) for m in view.methods_of(cls) if m.name == rest] if cls is not None else []
+        if not dot:
+            for scope_id in view.chain(ctx.scope):
+                defs = [d for d in view.defs.get(name, ()) if d.parent == scope_id]
+                if defs:
+                    return [(view, d) for d in defs if d.kind == ScopeKind.FUNCTION]
+                if (scope_id, name) in view.bindings or (scope_id, name) in view.imports:
+                    break
+        qualified = view.qualify(name, ctx.scope)
+        if not qualified or "." not in qualified:
+            return []
+        module, _, attr = qualified.rpartition(".")
+        other = self._defining_view(module or ".", attr, view.path)
+        if other is None:
+            return []
+        return [(other, d) for d in other.defs.get(attr, ()) if d.parent == 0 and d.kind == ScopeKind.FUNCTION]
+
+    def _returns(self, view: FileView, fn: Scope, ctx: Ctx) -> list[Candidate]:
+        """What `fn` returns; its parameters take their defaults and the
+        arguments of the repository's calls."""
+        key = ("returns", view.path, fn.id)
+        if key in ctx.seen:
+            return []
+        sub = Ctx(view, fn.id, ctx.depth + 1, ctx.seen | {key})
+        out: list[Candidate] = []
+        for b in view.bindings.get((fn.id, RETURNED), []):
+            value = parse_expr(b.value)
+            if value is not None:
+                out += wrap(self.eval(value, sub), Resolution.CONSTANT)
+        return out
+
+    def _properties(self, view: FileView, cls: Scope, attr: str, ctx: Ctx) -> list[Candidate]:
+        """`obj.attr` where the class defines `attr` as a property."""
+        return [c for m in view.methods_of(cls) if m.name == attr and any(
+                    d.rsplit(".", 1)[-1] in ("property", "cached_property") for d in m.decorators)
+                for c in self._returns(view, m, ctx)]
 
     def _dict_get(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
         key = _call_arg(node, 0, "key")
