@@ -49,6 +49,7 @@ _COMPREHENSIONS = frozenset({"list_comprehension", "set_comprehension", "diction
                              "generator_expression"})
 _FUNCTION = LANGUAGE.field_id_for_name("function")
 _ARGUMENTS = LANGUAGE.field_id_for_name("arguments")
+_WALRUS = ts.Query(LANGUAGE, "(named_expression) @walrus")
 _PY2_STATEMENTS = ts.Query(LANGUAGE, "[(print_statement) (exec_statement)] @py2")
 _PY2_HINT = re.compile(rb"^[ \t]*(?:print|exec)[ \t]+[^\s(=]", re.M)
 
@@ -126,6 +127,8 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
     state = _State(src=src)
     state.scopes.append(Scope(id=0, parent=None, kind=ScopeKind.MODULE, name="", line=1))
     _walk_statements(root, 0, state)
+    if b":=" in src:
+        _walrus_bindings(root, state)
     calls = _calls(root, state, keywords)
     note = defused or ("syntax errors; read what parsed" if root.has_error else _python2(src, root))
     return FileFacts(
@@ -302,7 +305,8 @@ def _define(node: ts.Node, parent: int, state: _State, decorators: tuple[str, ..
 
 
 def _params(node: ts.Node | None, state: "_State") -> tuple[Param, ...]:
-    """Parameter names and default texts (annotations are not read: nothing needs them)."""
+    """Parameter names and default texts (annotations are not read: nothing
+    needs them); `*args`, `**kwargs` and a bare `*` keep their stars."""
     if node is None:
         return ()
     params: list[Param] = []
@@ -312,10 +316,12 @@ def _params(node: ts.Node | None, state: "_State") -> tuple[Param, ...]:
             params.append(Param(_text(state, p)))
         elif kind == "typed_parameter":
             ident = p.named_children[0] if p.named_child_count else None
-            if ident is not None and ident.type == "identifier":
+            if ident is not None and ident.type in ("identifier", "list_splat_pattern", "dictionary_splat_pattern"):
                 params.append(Param(_text(state, ident)))
         elif kind in ("default_parameter", "typed_default_parameter"):
             params.append(Param(_text(state, p.child_by_field_name("name")), default=_text(state, p.child_by_field_name("value"))))
+        elif kind in ("list_splat_pattern", "dictionary_splat_pattern", "keyword_separator"):
+            params.append(Param(_text(state, p)))  # `*args`, `**kwargs`, `*`: the stars stay in the name
     return tuple(params)
 
 
@@ -372,6 +378,9 @@ def _assignment(node: ts.Node, scope: int, state: _State) -> None:
             return
     if right.type == "call" and _tensor_call(right, state):
         return
+    if right.type == "call" and _raw(state, right.child_by_field_name("function")).endswith(b"partial"):
+        # `load = partial(F, ...)`: the calls of `load` are calls of F
+        state.defined.update(_text(state, t) for t in targets if t is not None and t.type == "identifier")
     value = _text(state, right)
     for target in targets:
         if target is not None:
@@ -385,6 +394,18 @@ def _return(node: ts.Node, scope: int, state: _State) -> None:
     if value.type == "comment" or value.type == "call" and _tensor_call(value, state):
         return
     state.bindings.append(Binding(scope, RETURNED, _text(state, value), BindKind.RETURN, _line(node), state.top))
+
+
+def _walrus_bindings(root: ts.Node, state: _State) -> None:
+    """`(name := value)` binds `name` in the innermost function or class
+    around it (a comprehension's too, as Python does)."""
+    for node in ts.QueryCursor(_WALRUS).captures(root).get("walrus", []):
+        name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        if name is None or value is None:
+            continue
+        around = [(start, scope) for start, end, scope in state.scope_spans if start <= node.start_byte < end]
+        scope = max(around)[1] if around else 0
+        state.bindings.append(Binding(scope, _text(state, name, 300), _text(state, value), BindKind.ASSIGN, _line(node), False))
 
 
 def _tensor_call(call: ts.Node, state: "_State") -> bool:

@@ -14,9 +14,10 @@ import itertools
 import re
 import string
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from miner.records import RETURNED, Binding, BindKind, Resolution, Scope, ScopeKind
+from miner.records import RETURNED, Binding, BindKind, CallSite, Resolution, Scope, ScopeKind
 from miner.resolve.repo import FileView, RepoView, is_config_load, visible_at
 
 MAX_DEPTH = 16
@@ -374,37 +375,67 @@ class Evaluator:
                 out += wrap(self.eval(default, ctx.deeper()), Resolution.ARGPARSE_DEFAULT)
         return out
 
-    def _callers(self, scope: Scope, name: str, ctx: Ctx) -> list[Candidate]:
-        """Arguments that in-repo calls pass for parameter `name` of `scope`."""
+    def _callers(self, scope: Scope, name: str | None, ctx: Ctx, *, position: int | None = None) -> list[Candidate]:
+        """Arguments that in-repo calls pass for parameter `name` of `scope`
+        (by keyword or at its place), or at `position` among the positional
+        arguments (what a `*args` parameter takes)."""
         view = ctx.view
         params = [p.name for p in scope.params]
-        owner = view.scopes[scope.parent] if scope.parent is not None else None
-        is_method = owner is not None and owner.kind == ScopeKind.CLASS
-        callee_names = {owner.name} if is_method and scope.name == "__init__" else {scope.name}
-        if is_method and params and params[0] in ("self", "cls"):
+        if _is_method(view, scope) and params and params[0] in ("self", "cls"):
             params = params[1:]
-        index = params.index(name) if name in params else None
+        positional = list(itertools.takewhile(lambda p: not p.startswith("*"), params))
+        index = position if position is not None else positional.index(name) if name in positional else None
         out: list[Candidate] = []
-        for callee in callee_names:
-            reaching = (c for c in self.repo.callers.get(callee, ()) if self._reaches(c[0], c[1], view, callee))
-            for caller_view, call in itertools.islice(reaching, MAX_CALLERS):
-                value = None
-                positional = [a for a in call.args if a.keyword is None and not a.star]
-                keyword = next((a for a in call.args if a.keyword == name), None)
-                if keyword is not None:
-                    value = keyword.value
-                elif index is not None and index < len(positional) and not any(a.star for a in call.args[: index + 1]):
-                    value = positional[index].value
-                if value is None:
-                    continue
-                key = ("caller", caller_view.path, call.line, name)
-                if key in ctx.seen:
-                    continue
-                node = parse_expr(value)
-                if node is not None:
-                    sub = Ctx(caller_view, call.scope, ctx.depth + 1, ctx.seen | {key})
-                    out += wrap(self.eval(node, sub), Resolution.CALL_ARG)
+        for caller_view, call, shift in itertools.islice(self._calls_of(scope, view), MAX_CALLERS):
+            value = _argument(call, name, None if index is None else index + shift)
+            key = ("caller", caller_view.path, call.line, name, index)
+            if value is None or key in ctx.seen:
+                continue
+            node = parse_expr(value)
+            if node is not None:
+                sub = Ctx(caller_view, call.scope, ctx.depth + 1, ctx.seen | {key})
+                out += wrap(self.eval(node, sub), Resolution.CALL_ARG)
         return out
+
+    def _calls_of(self, scope: Scope, view: FileView) -> Iterator[tuple[FileView, CallSite, int]]:
+        """The in-repo calls that run function `scope`, with how many leading
+        positional arguments they pass besides the parameters (`Base.__init__(self, x)`).
+        A constructor runs for its class, for subclasses that do not define
+        their own, and through `super().__init__(...)` in the subclasses that do."""
+        owner = view.scopes[scope.parent] if scope.parent is not None else None
+        if not (_is_method(view, scope) and scope.name == "__init__"):
+            yield from ((v, c, 0) for v, c in self.repo.callers.get(scope.name, ()) if self._reaches(v, c, view, scope.name))
+            return
+        classes = [(view, owner), *self._subclasses(view, owner)]
+        for cls_view, cls in classes:
+            if cls is owner or not any(m.name == "__init__" for m in cls_view.methods_of(cls)):
+                yield from ((v, c, 0) for v, c in self.repo.callers.get(cls.name, ())
+                            if self._reaches(v, c, cls_view, cls.name))
+        subclasses = {(v.path, c.id) for v, c in classes[1:]}
+        for v, c in self.repo.callers.get("__init__", ()):
+            if c.callee == f"{owner.name}.__init__":
+                yield v, c, 1
+            elif c.callee.startswith("super(") and (cls := v.enclosing_class(c.scope)) is not None \
+                    and (v.path, cls.id) in subclasses and owner.name in {b.rsplit(".", 1)[-1] for b in cls.bases}:
+                yield v, c, 0
+
+    def _subclasses(self, view: FileView, cls: Scope, depth: int = 0) -> list[tuple[FileView, Scope]]:
+        """In-repo classes derived from `cls`, directly or through others (three levels)."""
+        found: list[tuple[FileView, Scope]] = []
+        for sub_view, sub in self.repo.subclasses.get(cls.name, ()):
+            if depth < 3 and sub is not cls and any(self._names_class(sub_view, sub, base, view, cls) for base in sub.bases):
+                found += [(sub_view, sub), *self._subclasses(sub_view, sub, depth + 1)]
+        return found
+
+    def _names_class(self, view: FileView, scope: Scope, base: str, definer: FileView, cls: Scope) -> bool:
+        """Whether `base`, written in class `scope` of `view`, is `cls` of `definer`."""
+        if base.rsplit(".", 1)[-1] != cls.name:
+            return False
+        if view is definer:
+            return "." not in base
+        qualified = view.qualify(base, scope.parent or 0)
+        module, _, attr = (qualified or "").rpartition(".")
+        return bool(module) and self._defining_view(module, attr, view.path) is definer
 
     def _reaches(self, caller: FileView, call, definer: FileView, name: str) -> bool:
         """Whether `call` (named like the function) can call the one `definer`
@@ -466,7 +497,7 @@ class Evaluator:
     # -- attributes, subscripts, calls ---------------------------------------
 
     def _eval_Attribute(self, node: ast.Attribute, ctx: Ctx) -> list[Candidate]:
-        direct = self._attribute_bindings(node, ctx)
+        direct = self._attribute_bindings(node, ctx) or (self._enum_value(node, ctx) if node.attr == "value" else [])
         if direct:
             return direct
         config = self._config_lookup(node, ctx)
@@ -543,21 +574,42 @@ class Evaluator:
             for b in bindings:
                 node = parse_expr(b.value)
                 dotted = _dotted(node.func) if isinstance(node, ast.Call) else None
-                if dotted is None:
-                    continue
-                local = [c for c in view.defs.get(dotted, ()) if c.kind == ScopeKind.CLASS]
-                if local:
-                    found += [(view, c) for c in local]
-                    continue
-                qualified = view.qualify(dotted, scope_id)
-                if qualified and "." in qualified:
-                    module, _, cls_name = qualified.rpartition(".")
-                    other = self._defining_view(module, cls_name, view.path)
-                    if other is not None:
-                        found += [(other, c) for c in other.defs.get(cls_name, ()) if c.kind == ScopeKind.CLASS]
+                if dotted is not None:
+                    found += self._classes(dotted, view, scope_id)
             if bindings:
                 break
         return found
+
+    def _classes(self, dotted: str, view: FileView, scope_id: int) -> list[tuple[FileView, Scope]]:
+        """The in-repo classes that `dotted`, written in `scope_id` of `view`, names."""
+        local = [c for c in view.defs.get(dotted, ()) if c.kind == ScopeKind.CLASS]
+        if local:
+            return [(view, c) for c in local]
+        qualified = view.qualify(dotted, scope_id)
+        if not qualified or "." not in qualified:
+            return []
+        module, _, cls_name = qualified.rpartition(".")
+        other = self._defining_view(module, cls_name, view.path)
+        return [(other, c) for c in other.defs.get(cls_name, ()) if c.kind == ScopeKind.CLASS] if other else []
+
+    def _enum_value(self, node: ast.Attribute, ctx: Ctx) -> list[Candidate]:
+        """`Models.BERT.value` and `Models["BERT"].value` for an in-repo Enum:
+        the value assigned to the member."""
+        member = node.value
+        if isinstance(member, ast.Attribute):
+            cls_node, name = member.value, member.attr
+        elif isinstance(member, ast.Subscript) and isinstance(member.slice, ast.Constant) \
+                and isinstance(member.slice.value, str):
+            cls_node, name = member.value, member.slice.value
+        else:
+            return []
+        dotted = _dotted(cls_node)
+        out: list[Candidate] = []
+        for view, cls in self._classes(dotted, ctx.view, ctx.scope) if dotted else ():
+            if any(b.rsplit(".", 1)[-1].endswith("Enum") for b in cls.bases):
+                for b in view.bindings.get((cls.id, name), []):
+                    out += self._binding_result(b, Ctx(view, cls.id, ctx.depth + 1, ctx.seen | {("enum", view.path, cls.id, name)}), False)
+        return out
 
     def _instance_attribute(self, view: FileView, cls: Scope, attr: str, ctx: Ctx, raw: bool):
         """`attr` of an instance: a class attribute, or `self.attr = ...` in a method."""
@@ -656,6 +708,9 @@ class Evaluator:
         if self._is_argv(node.value, ctx) and isinstance(key_node, ast.Constant) and type(key_node.value) is int:
             # `sys.argv[1]`: the first word after the script on the shell lines that run it
             return self._shell_values(f"#{key_node.value}", ctx) if key_node.value > 0 else []
+        forwarded = self._forwarded(node.value, key_node, ctx)
+        if forwarded is not None:
+            return forwarded
         config = self._config_lookup(node, ctx)
         if config:
             return config
@@ -667,6 +722,28 @@ class Evaluator:
         for container, cctx in self.containers(node.value, ctx.deeper()):
             out += self._index(container, keys, narrowed, cctx)
         return out
+
+    def _forwarded(self, container: ast.expr, key: ast.expr | None, ctx: Ctx) -> list[Candidate] | None:
+        """`kwargs["name"]` and `args[0]`, where `kwargs` and `args` are the
+        function's `**kwargs` and `*args`: what the repository's calls pass
+        (None when `container` is no such parameter)."""
+        if not isinstance(container, ast.Name) or not isinstance(key, ast.Constant):
+            return None
+        for scope_id in ctx.view.chain(ctx.scope):
+            scope = ctx.view.scopes[scope_id]
+            if (scope_id, container.id) in ctx.view.bindings:
+                return None  # rebound: a dict or list of its own
+            if not _is_param(scope, container.id):
+                continue
+            params = [p.name for p in scope.params]
+            sub = ctx.deeper(scope=scope_id)
+            if f"**{container.id}" in params and isinstance(key.value, str):
+                return self._callers(scope, key.value, sub)
+            if f"*{container.id}" in params and type(key.value) is int and key.value >= 0:
+                before = params.index(f"*{container.id}") - (1 if _is_method(ctx.view, scope) and params[0] in ("self", "cls") else 0)
+                return self._callers(scope, None, sub, position=before + key.value)
+            return None
+        return None
 
     def _is_environ(self, node: ast.expr, ctx: Ctx) -> bool:
         dotted = _dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
@@ -727,7 +804,7 @@ class Evaluator:
             default = _call_arg(node, 1, "default")
             found = [c for c in self.eval(default, ctx.deeper()) if c.value is not None] if default is not None else []
             return [replace(c, kind=Resolution.ENV_DEFAULT) for c in found + self._env_set(_call_arg(node, 0, "key"), ctx)]
-        if last == "get" and isinstance(node.func, ast.Attribute):
+        if last in ("get", "pop") and isinstance(node.func, ast.Attribute):
             return self._dict_get(node, ctx)
         if last in _PASS_THROUGH:
             return self._pass_through(node, last, ctx)
@@ -797,7 +874,7 @@ class Evaluator:
     def _dict_get(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
         key = _call_arg(node, 0, "key")
         default = _call_arg(node, 1, "default")
-        out = self._config_lookup(node, ctx)
+        out = self._forwarded(node.func.value, key, ctx) or self._config_lookup(node, ctx)
         if not out and key is not None:
             keys = self.eval(key, ctx.deeper())
             for container, cctx in self.containers(node.func.value, ctx.deeper()):
@@ -921,7 +998,23 @@ class Evaluator:
 
 
 def _is_param(scope: Scope, name: str) -> bool:
-    return scope.kind == ScopeKind.FUNCTION and any(p.name == name for p in scope.params)
+    return scope.kind == ScopeKind.FUNCTION and any(p.name.lstrip("*") == name for p in scope.params)
+
+
+def _is_method(view: FileView, scope: Scope) -> bool:
+    return scope.parent is not None and view.scopes[scope.parent].kind == ScopeKind.CLASS
+
+
+def _argument(call: CallSite, keyword: str | None, index: int | None) -> str | None:
+    """The text of the argument `call` passes by `keyword`, else at `index`
+    among its positional arguments (unless a `*` splat comes first)."""
+    named = next((a for a in call.args if keyword is not None and a.keyword == keyword), None)
+    if named is not None:
+        return named.value
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    if index is not None and index < len(positional) and not any(a.star for a in call.args[: index + 1]):
+        return positional[index].value
+    return None
 
 
 def _looks_like_args_class(scope: Scope) -> bool:

@@ -139,6 +139,17 @@ class RepoView:
         return out
 
     @cached_property
+    def subclasses(self) -> dict[str, list[tuple[FileView, Scope]]]:
+        """Classes by the last name of each of their bases (`nn.Module` -> `Module`)."""
+        out: dict[str, list[tuple[FileView, Scope]]] = defaultdict(list)
+        for view in self.files.values():
+            for scope in view.scopes:
+                if scope.kind == ScopeKind.CLASS:
+                    for base in scope.bases:
+                        out[base.rsplit(".", 1)[-1]].append((view, scope))
+        return out
+
+    @cached_property
     def cli_options(self) -> dict[str, list[tuple[FileView, CallSite]]]:
         """argparse `add_argument` and absl `DEFINE_*` calls, by destination name."""
         out: dict[str, list[tuple[FileView, CallSite]]] = defaultdict(list)

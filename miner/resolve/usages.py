@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, replace
 
 from miner.patterns import ApiPattern, ArgSpec, Registry
-from miner.records import CallSite, FileFacts, Resolution, Usage
+from miner.records import Arg, CallSite, FileFacts, Resolution, Usage
 from miner.resolve import ids
 from miner.resolve.evaluate import LOCAL_VALUE, Candidate, Evaluator, parse_expr
-from miner.resolve.repo import FileView, RepoView
+from miner.resolve.repo import FileView, RepoView, visible_at
 
 _VENDOR_DIRS = frozenset({"third_party", "thirdparty", "third-party", "vendor", "vendored", "_vendor",
                           "site-packages", "dist-packages", "node_modules", "external", "externals", "extern"})
@@ -49,7 +49,7 @@ def find_hits(repo: RepoView, registry: Registry) -> list[Hit]:
                 continue
             from_partial = len(unwrapped.args) < len(call.args)
             if from_partial and not found[0].id.callee and UsageBuilder._arg_text(unwrapped, found[0].id) is None:
-                continue  # `partial(hf_hub_download, library_name="x")` loads nothing: its calls will
+                continue  # `partial(hf_hub_download, library_name="x")` loads nothing: its calls do
             hits.append(Hit(view, unwrapped, *found))
     return hits
 
@@ -64,9 +64,31 @@ def _unwrapped(view: FileView, call: CallSite) -> CallSite:
     if call.callee.endswith("partial") and call.args and call.args[0].keyword is None and not call.args[0].star \
             and view.qualify(call.callee, call.scope, call.line) == "functools.partial":
         call = replace(call, callee=call.args[0].value, args=call.args[1:])
+    elif "." not in call.callee:
+        call = _through_partial(view, call)
     if "getattr" in call.callee:
         call = replace(call, callee=_GETATTR.sub(r"\1.\3", call.callee))
     return call
+
+
+def _through_partial(view: FileView, call: CallSite) -> CallSite:
+    """`load("x")` after `load = partial(F, a, k=b)`: a call of F with a, the
+    call's own arguments, and k=b."""
+    for s in view.chain(call.scope):
+        bindings = visible_at(view.bindings.get((s, call.callee), []), call.line if s == call.scope else None)
+        if bindings:
+            break
+    else:
+        return call
+    node = parse_expr(bindings[-1].value)
+    if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and node.args
+            and not isinstance(node.args[0], ast.Starred)
+            and view.qualify(ast.unparse(node.func), s) == "functools.partial"):
+        return call
+    bound = [Arg(k.arg, ast.unparse(k.value), star="**" if k.arg is None else None) for k in node.keywords]
+    bound_positional = [Arg(None, ast.unparse(a.value), star="*") if isinstance(a, ast.Starred) else Arg(None, ast.unparse(a))
+                        for a in node.args[1:]]
+    return replace(call, callee=ast.unparse(node.args[0]), args=(*bound_positional, *call.args, *bound))
 
 
 def match_call(view: FileView, call: CallSite, registry: Registry, repo: RepoView) -> tuple[ApiPattern, str] | None:
@@ -186,14 +208,14 @@ class UsageBuilder:
             cands = [Candidate(hit.qualname.rsplit(".", 1)[-1], Resolution.LITERAL)]
             rows = [self._row(base, c, hit) for c in (self._with_entry(hit, cands) if api.entry else cands)]
             return _unique([r for r in rows if r is not None])
-        if id_text is None:
-            id_text = self._splatted(hit, api.id)
-            if id_text is None:
-                return self._without_id(hit, base)
-            base = replace(base, expression=id_text[:500])
+        texts = [id_text] if id_text is not None else self._splatted(hit, api.id)
+        if not texts:
+            return self._without_id(hit, base)
+        id_text = " or ".join(texts)
+        base = replace(base, expression=id_text[:500])
         if self._local_forced(hit):
             return [self._local(base)]
-        cands = self.evaluator.values(id_text, view, call.scope, call.line)
+        cands = [c for text in texts for c in self.evaluator.values(text, view, call.scope, call.line)]
         if api.require_prefix and not any(isinstance(c.value, str) and c.value.startswith(tuple(p for p, _ in api.prefixes))
                                           for c in cands):
             return []  # e.g. an architecture name: builds a model, loads no hub weights
@@ -378,17 +400,26 @@ class UsageBuilder:
                 return True
         return False
 
-    def _splatted(self, hit: Hit, spec: ArgSpec) -> str | None:
-        """`f(**kwargs)` where `kwargs` holds the id's keyword: `kwargs["name"]`,
-        for the first of the id's keywords that the dict is seen to hold."""
+    def _splatted(self, hit: Hit, spec: ArgSpec) -> list[str]:
+        """Where a call's `*args` and `**kwargs` hold the id: `args[i]` when the
+        id's place falls in `args`, and `kwargs["name"]` for the first of the
+        id's keywords that the dict is seen to hold; those that hold a value."""
+        def holds(text: str) -> bool:
+            return bool(self.evaluator.values(text, hit.view, hit.call.scope, hit.call.line))
+
+        found: list[str] = []
+        before = 0  # positional arguments before the first `*`
         for arg in hit.call.args:
-            if arg.star != "**":
-                continue
-            for keyword in spec.keywords:
-                text = f"({arg.value})[{keyword!r}]"
-                if self.evaluator.values(text, hit.view, hit.call.scope, hit.call.line):
-                    return text
-        return None
+            if arg.star == "*" and before >= 0:
+                if spec.position is not None and before <= spec.position \
+                        and holds(text := f"({arg.value})[{spec.position - before}]"):
+                    found.append(text)
+                before = -1  # past a `*`, places are unknown
+            elif arg.star == "**":
+                found += [t for t in (f"({arg.value})[{k!r}]" for k in spec.keywords) if holds(t)][:1]
+            elif arg.keyword is None and before >= 0:
+                before += 1
+        return found
 
     @staticmethod
     def _arg_text(call: CallSite, spec: ArgSpec | None) -> str | None:
