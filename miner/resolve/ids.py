@@ -23,6 +23,7 @@ class IdVerdict:
     model_id: str | None = None
     hub: str | None = None  # when a prefix names another hub
     revision: str | None = None
+    file: str | None = None  # a file of the repository that a URL names
 
 
 LOCAL = IdVerdict(IdKind.LOCAL)
@@ -50,12 +51,27 @@ def _path_like(value: str) -> bool:
 
 
 _HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?!datasets/|spaces/)([^/?#\s]+(?:/[^/?#\s]+)?)/?$")
+# A file or folder of a model repository at a revision: `.../owner/name/resolve/main/model.bin`.
+_HUB_FILE_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?!datasets/|spaces/)"
+                           r"([^/?#\s]+/[^/?#\s]+)/(?:resolve|blob|raw|tree)/([^/?#\s]+)(?:/([^?#\s]*))?(?:[?#]\S*)?$")
+
+
+def hub_file_url(value: str) -> IdVerdict | None:
+    """The repository (and revision) that a Hugging Face file URL points into."""
+    match = _HUB_FILE_URL.match(value.strip())
+    if match is None or not all(_HF_PART.match(p) for p in match.group(1).split("/")):
+        return None
+    return IdVerdict(IdKind.HUB, match.group(1), hub="huggingface", revision=match.group(2),
+                     file=match.group(3) or None)
 
 
 def hf_id(value: str, *, legacy: dict[str, str], namespace: str | None = None) -> IdVerdict:
     """A Hugging Face repository id (`owner/name`, or a legacy un-namespaced name;
     a `https://huggingface.co/owner/name` URL names the same repository)."""
     value = value.strip()
+    in_repo = hub_file_url(value)
+    if in_repo is not None:
+        return in_repo
     url = _HUB_URL.match(value)
     if url:
         value = url.group(1)
@@ -110,8 +126,12 @@ def plain_name(value: str) -> IdVerdict:
 
 
 def url_or_handle(value: str) -> IdVerdict:
-    """A TF Hub / Kaggle URL or handle, kept as written."""
+    """A TF Hub / Kaggle URL or handle, kept as written; a Hugging Face file
+    URL names its repository."""
     value = value.strip()
+    in_repo = hub_file_url(value)
+    if in_repo is not None:
+        return in_repo
     if re.match(r"^(https?|gs|hf|kaggle)://\S+$", value):
         return IdVerdict(IdKind.HUB, value)
     if _path_like(value) or value.startswith("file:"):

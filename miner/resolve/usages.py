@@ -261,6 +261,8 @@ class UsageBuilder:
                        canonical_id=self._canonical(verdict.model_id, hit.api, hub or base.hub))
         if verdict.revision and not row.revision:
             row = _replace(row, revision=verdict.revision)
+        if verdict.file and not row.file:
+            row = _replace(row, file=verdict.file)
         if cand.origin is not None:
             row = _replace(row, path=cand.origin[0], line=cand.origin[1], api=cand.carrier or row.api,
                            expression=(cand.expression or row.expression)[:500],
@@ -289,7 +291,8 @@ class UsageBuilder:
             return ids.hf_id(value, legacy=self.legacy, namespace=api.namespace), hub
         full = f"{value}:{entry}" if entry else value
         if form == "url":
-            return ids.url_or_handle(full), hub
+            verdict = ids.url_or_handle(full)
+            return verdict, hub or verdict.hub
         return ids.plain_name(full), hub
 
     def _canonical(self, model_id: str, api: ApiPattern, hub: str) -> str | None:
