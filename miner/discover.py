@@ -70,6 +70,7 @@ class Prefilter:
     keywords: tuple[bytes, ...]  # specific enough alone (`from_pretrained`)
     paired: tuple[tuple[bytes, tuple[bytes, ...]], ...]  # (generic keyword, its libraries' names)
     config_keys: re.Pattern[bytes]  # a model key used as a key (`model_name_or_path:`, `"base_model" =`)
+    shell_keywords: tuple[bytes, ...] = _SHELL_KEYWORDS  # and those of the registry's download commands
     _specific: ahocorasick_rs.BytesAhoCorasick = field(init=False, repr=False, compare=False)
     _generic: ahocorasick_rs.BytesAhoCorasick = field(init=False, repr=False, compare=False)
     _generic_words: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
@@ -91,6 +92,7 @@ class Prefilter:
             tuple((k.encode(), tuple(r.encode() for r in roots)) for k, roots in paired),
             re.compile(rb"""(?:^|[\s"'{,-])(?:""" + b"|".join(re.escape(k.encode()) for k in keys) + rb""")["']?\s*[:=]""",
                        re.M | re.I),
+            _SHELL_KEYWORDS + tuple(sorted({k.encode() for c in registry.commands for k in c.keywords})),
         )
 
     def wants(self, kind: FileKind, data: bytes, path: str = "") -> bool:
@@ -99,7 +101,7 @@ class Prefilter:
         if kind in (FileKind.PYTHON, FileKind.NOTEBOOK):
             return self._has_keyword(data)
         if kind == FileKind.SHELL:
-            return any(k in data for k in _SHELL_KEYWORDS)
+            return any(k in data for k in self.shell_keywords)
         # A small config in a config-group folder (Hydra's `conf/model/bert.yaml`) is
         # read whatever its keys: code looks them up as `cfg.model.name`.
         grouped = len(data) <= SMALL_CONFIG and bool(set(path.lower().split("/")[:-1]) & _CONFIG_DIRS)

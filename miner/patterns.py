@@ -35,6 +35,16 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     prefixes = { "hf_hub:" = "huggingface" }  # strip a prefix, and the hub it names
     require_prefix = false                    # ids without a listed prefix are not hub ids
     hub = ..., repo_type = ..., id_form = ... # per-API overrides
+
+    [[command]]                       # a command line that downloads a model
+    program = ["huggingface-cli", "hf"]
+    subcommand = ["download"]         # words after the program ("lfs clone": two)
+    id = 1                            # the id is the n-th argument after them
+    value_options = ["--local-dir"]   # options that take the next word
+    revision = ["--revision"]         # options whose value is the revision
+    repo_type_option = ["--repo-type"]
+    keywords = ["huggingface-cli"]    # a shell file must hold one (default: the programs)
+    hub = ..., repo_type = ..., id_form = ...
 """
 from __future__ import annotations
 
@@ -102,11 +112,32 @@ def _match(glob: str, qualname: str) -> bool:
     return _glob_regex(glob).match(qualname) is not None
 
 
+@dataclass(frozen=True, slots=True)
+class CommandPattern:
+    """A shell command that downloads a model, and where its id is."""
+
+    library: str
+    programs: tuple[str, ...]
+    subcommands: tuple[tuple[str, ...], ...]  # each a sequence of words; () when none
+    id_position: int  # 1 for the first argument after the subcommand
+    value_options: tuple[str, ...] = ()
+    revision: tuple[str, ...] = ()
+    repo_type_option: tuple[str, ...] = ()
+    hub: str = "huggingface"
+    repo_type: str = "model"
+    id_form: str = "hf"
+    keywords: tuple[str, ...] = ()  # text a shell file must hold for the command to be looked for
+    source: str = ""
+
+
 class Registry:
     """All library patterns and data tables, with the lookups built once."""
 
-    def __init__(self, apis: tuple[ApiPattern, ...], tables: dict[str, dict[str, str]], version: str):
+    def __init__(self, apis: tuple[ApiPattern, ...], tables: dict[str, dict[str, str]], version: str,
+                 commands: tuple[CommandPattern, ...] = ()):
         self.apis = apis
+        self.commands = commands
+        self.command_programs = frozenset(p for c in commands for p in c.programs)
         self.tables = tables
         self.version = version  # a digest of every pattern file, for cache keys
         self.keywords = _keywords(apis)
@@ -174,7 +205,10 @@ def _keywords(apis: tuple[ApiPattern, ...]) -> frozenset[str]:
     return frozenset(words)
 
 
-_LIBRARY_KEYS = {"library", "hub", "repo_type", "id_form", "canonical", "namespace", "keywords", "api", "description"}
+_LIBRARY_KEYS = {"library", "hub", "repo_type", "id_form", "canonical", "namespace", "keywords", "api", "command",
+                 "description"}
+_COMMAND_KEYS = {"program", "subcommand", "id", "value_options", "revision", "repo_type_option", "hub", "repo_type",
+                 "id_form", "keywords"}
 _API_KEYS = {
     "callee", "id", "entry", "task", "task_defaults", "file", "revision", "trust_remote_code",
     "auth", "repo_type_arg", "only_if", "local_if", "prefixes", "require_prefix", "hub",
@@ -246,7 +280,31 @@ def _api(lib: dict, raw: dict, where: str) -> ApiPattern:
     )
 
 
-def load_library(path: Path) -> list[ApiPattern]:
+def _command(lib: dict, raw: dict, where: str) -> CommandPattern:
+    unknown = set(raw) - _COMMAND_KEYS
+    if unknown:
+        raise PatternError(f"{where}: unknown keys {sorted(unknown)}")
+    programs = _names(raw.get("program"), f"{where}.program")
+    position = raw.get("id")
+    if not programs or type(position) is not int or position < 1:
+        raise PatternError(f"{where}: `program` and `id` (a position from 1) are required")
+    id_form = raw.get("id_form", lib.get("id_form", "hf"))
+    if id_form not in ID_FORMS:
+        raise PatternError(f"{where}: id_form must be one of {sorted(ID_FORMS)}")
+    return CommandPattern(
+        library=lib["library"], programs=programs,
+        subcommands=tuple(tuple(s.split()) for s in _names(raw.get("subcommand"), f"{where}.subcommand")) or ((),),
+        id_position=position,
+        value_options=_names(raw.get("value_options"), f"{where}.value_options"),
+        revision=_names(raw.get("revision"), f"{where}.revision"),
+        repo_type_option=_names(raw.get("repo_type_option"), f"{where}.repo_type_option"),
+        hub=raw.get("hub", lib["hub"]), repo_type=raw.get("repo_type", lib.get("repo_type", "model")),
+        id_form=id_form, keywords=_names(raw.get("keywords"), f"{where}.keywords") or programs,
+        source=where.split(":")[0],
+    )
+
+
+def load_library(path: Path) -> tuple[list[ApiPattern], list[CommandPattern]]:
     try:
         lib = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -254,10 +312,13 @@ def load_library(path: Path) -> list[ApiPattern]:
     unknown = set(lib) - _LIBRARY_KEYS
     if unknown:
         raise PatternError(f"{path.name}: unknown keys {sorted(unknown)}")
-    for key in ("library", "hub", "api"):
+    for key in ("library", "hub"):
         if key not in lib:
             raise PatternError(f"{path.name}: `{key}` is required")
-    return [_api(lib, raw, f"{path.name}:api[{i}]") for i, raw in enumerate(lib["api"])]
+    if "api" not in lib and "command" not in lib:
+        raise PatternError(f"{path.name}: `api` or `command` is required")
+    return ([_api(lib, raw, f"{path.name}:api[{i}]") for i, raw in enumerate(lib.get("api", ()))],
+            [_command(lib, raw, f"{path.name}:command[{i}]") for i, raw in enumerate(lib.get("command", ()))])
 
 
 def load_table(path: Path) -> dict[str, str]:
@@ -274,14 +335,17 @@ def load_registry(directory: Path = PATTERNS_DIR) -> Registry:
 
     digest = hashlib.sha256()
     apis: list[ApiPattern] = []
+    commands: list[CommandPattern] = []
     tables: dict[str, dict[str, str]] = {}
     for path in sorted(directory.glob("*.toml")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
         if path.name.startswith("_"):
             tables[path.stem.lstrip("_")] = load_table(path)
         else:
-            apis.extend(load_library(path))
-    return Registry(apis=tuple(apis), tables=tables, version=digest.hexdigest()[:16])
+            library_apis, library_commands = load_library(path)
+            apis += library_apis
+            commands += library_commands
+    return Registry(apis=tuple(apis), tables=tables, version=digest.hexdigest()[:16], commands=tuple(commands))
 
 
 @lru_cache(maxsize=4)

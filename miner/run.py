@@ -421,14 +421,14 @@ def _extract_group(group: list, jobs: int, cache: FactsCache, registry: Registry
         return
     items = [item for _, _, item in work]
     if jobs <= 1:
-        extracted = extract_batch(items, registry.keywords)
+        extracted = extract_batch(items, registry.keywords, commands=registry.command_programs)
         results = [(facts.status, pack(facts)) for facts in extracted]
         for (pending, blob, item), facts in zip(work, extracted):
             pending.fresh[(blob, item.kind)] = facts
     elif sum(len(i.data) for i in items) < SERIAL_BELOW:
-        results = extract_packed(items, registry.keywords)
+        results = extract_packed(items, registry.keywords, commands=registry.command_programs)
     else:
-        done = dict(_extract_parallel(_batches(items), jobs, registry.keywords))
+        done = dict(_extract_parallel(_batches(items), jobs, registry.keywords, registry.command_programs))
         results = [done[id(item)] for item in items]
     cache.put_many([(blob, item.kind, packed) for (_, blob, item), (status, packed) in zip(work, results)
                     if status != ParseStatus.FAILED])
@@ -438,11 +438,12 @@ def _extract_group(group: list, jobs: int, cache: FactsCache, registry: Registry
         pending.parsed, pending.work = len(pending.work), []  # the bytes are not needed any more
 
 
-def _extract_parallel(batches: list[list[WorkItem]], jobs: int,
-                      keywords: frozenset[str]) -> list[tuple[int, tuple[ParseStatus, bytes]]]:
+def _extract_parallel(batches: list[list[WorkItem]], jobs: int, keywords: frozenset[str],
+                      commands: frozenset[str]) -> list[tuple[int, tuple[ParseStatus, bytes]]]:
     """Extract batches on the pool; a batch whose worker failed twice gives
     FAILED facts for its files, and the run goes on."""
-    outcomes = pool.run_tasks([delayed(extract_packed)(batch, keywords) for batch in batches], jobs=jobs)
+    outcomes = pool.run_tasks([delayed(extract_packed)(batch, keywords, commands=commands) for batch in batches],
+                              jobs=jobs)
     results: list[tuple[int, tuple[ParseStatus, bytes]]] = []
     for batch, (outs, failure) in zip(batches, outcomes):
         if outs is None:

@@ -17,6 +17,12 @@ def markdown_table(registry: Registry) -> str:
         callees = sorted({c for a in apis for c in a.callees})
         args = sorted({_arg(a) for a in apis})
         lines.append(f"| {library} | {', '.join(hubs)} | {'<br>'.join(f'`{c}`' for c in callees)} | {'; '.join(args)} |")
+    if registry.commands:
+        lines += ["", "| command line | hub | id argument |", "| --- | --- | --- |"]
+        for command in registry.commands:
+            programs = " / ".join(f"`{p}`" for p in command.programs)
+            subs = " / ".join(f"`{' '.join(s)}`" for s in command.subcommands if s)
+            lines.append(f"| {programs} {subs} | {command.hub} | argument {command.id_position} |".replace("  ", " "))
     return "\n".join(lines)
 
 

@@ -52,13 +52,13 @@ def dying_mine_one(spec, *args, **kwargs):
     return _real_mine_one(spec, *args, **kwargs)
 
 
-def dying_extract_packed(items, keywords):
+def dying_extract_packed(items, keywords, **options):
     for item in items:
         if _in_a_worker() and item.path == "doomed.py":
             os.kill(os.getpid(), signal.SIGKILL)
         if _in_a_worker() and item.path == "flaky.py":
             _die_once(Path(item.data.decode().split("\n", 1)[0].removeprefix("# ")))
-    return extract_packed(items, keywords)
+    return extract_packed(items, keywords, **options)
 
 
 _real_mine_one = run.mine_one

@@ -11,6 +11,7 @@ from miner.resolve import ids
      ("Salesforce/blip-image-captioning-base", "main", "pytorch_model.bin")),
     ("https://hf.co/org/model/blob/v1.0/sub/dir/model.safetensors?download=true", ("org/model", "v1.0", "sub/dir/model.safetensors")),
     ("https://huggingface.co/org/model/tree/0123abcd", ("org/model", "0123abcd", None)),
+    ("https://huggingface.co/gpt2/resolve/main/pytorch_model.bin", ("gpt2", "main", "pytorch_model.bin")),
 ])
 def test_a_file_url_names_its_repository(url: str, expected: tuple) -> None:
     for verdict in (ids.url_or_handle(url), ids.hf_id(url, legacy={})):

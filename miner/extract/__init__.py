@@ -26,10 +26,12 @@ class WorkItem:
     seconds: float = budget.FILE_SECONDS  # its time budget
 
 
-def extract_file(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
+def extract_file(item: WorkItem, keywords: frozenset[str], *, commands: frozenset[str] = frozenset()) -> FileFacts:
+    """`keywords`: callee names worth keeping in Python; `commands`: the shell
+    programs whose command lines are kept word by word (`hf download ...`)."""
     try:
         with budget.time_budget(item.seconds):
-            return _extract(item, keywords)
+            return _extract(item, keywords, commands)
     except budget.BudgetExceeded:
         return FileFacts(path=item.path, kind=item.kind, status=ParseStatus.FAILED,
                          error=f"over the time budget of {item.seconds:g} s per file")
@@ -39,19 +41,21 @@ def extract_file(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
 
 
 @gc_paused
-def extract_batch(items: list[WorkItem], keywords: frozenset[str]) -> list[FileFacts]:
-    return [extract_file(item, keywords) for item in items]
+def extract_batch(items: list[WorkItem], keywords: frozenset[str], *,
+                  commands: frozenset[str] = frozenset()) -> list[FileFacts]:
+    return [extract_file(item, keywords, commands=commands) for item in items]
 
 
-def extract_packed(items: list[WorkItem], keywords: frozenset[str]) -> list[tuple[ParseStatus, bytes]]:
+def extract_packed(items: list[WorkItem], keywords: frozenset[str], *,
+                   commands: frozenset[str] = frozenset()) -> list[tuple[ParseStatus, bytes]]:
     """What a worker returns: each file's status and its packed facts, so that
     packing happens on the workers and the coordinator only stores and forwards."""
     from miner.cache import pack
 
-    return [(facts.status, pack(facts)) for facts in extract_batch(items, keywords)]
+    return [(facts.status, pack(facts)) for facts in extract_batch(items, keywords, commands=commands)]
 
 
-def _extract(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
+def _extract(item: WorkItem, keywords: frozenset[str], commands: frozenset[str]) -> FileFacts:
     from miner.extract.text import decode_python, decode_text, looks_binary
 
     if looks_binary(item.data):
@@ -67,22 +71,22 @@ def _extract(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
         return _mark_lossy(facts, decoded.lossy)
     decoded = decode_text(item.data)
     if item.kind == FileKind.NOTEBOOK:
-        return _mark_lossy(_notebook(item, keywords), decoded.lossy)
+        return _mark_lossy(_notebook(item, keywords, commands), decoded.lossy)
     if item.kind == FileKind.SHELL:
         from miner.extract import shell
 
         name = posixpath.basename(item.path)
         if name.lower().endswith(".md"):
-            return shell.extract_markdown(item.path, decoded.text)
+            return shell.extract_markdown(item.path, decoded.text, commands=commands)
         if name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
-            return shell.extract_makefile(item.path, decoded.text)
-        return shell.extract_shell(item.path, decoded.text)
+            return shell.extract_makefile(item.path, decoded.text, commands=commands)
+        return shell.extract_shell(item.path, decoded.text, commands=commands)
     from miner.extract.config import extract_config
 
     return extract_config(item.path, decoded.text)
 
 
-def _notebook(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
+def _notebook(item: WorkItem, keywords: frozenset[str], commands: frozenset[str]) -> FileFacts:
     from miner.extract.notebook import notebook_code
     from miner.extract.python import extract_python
     from miner.extract.shell import extract_shell_lines
@@ -94,7 +98,7 @@ def _notebook(item: WorkItem, keywords: frozenset[str]) -> FileFacts:
         return FileFacts(path=item.path, kind=FileKind.NOTEBOOK, status=ParseStatus.SKIPPED,
                          error=f"a notebook in {code.language[:40]!r}: only Python notebooks are read")
     facts = extract_python(item.path, code.source, keywords=keywords, kind=FileKind.NOTEBOOK)
-    return replace(facts, shell_args=extract_shell_lines(item.path, list(code.shell_lines)))
+    return replace(facts, shell_args=extract_shell_lines(item.path, list(code.shell_lines), commands=commands))
 
 
 def _mark_lossy(facts: FileFacts, lossy: bool) -> FileFacts:

@@ -373,6 +373,7 @@ class _Evaluator:
     """Runs a parse abstractly, collecting the arguments of Python commands."""
 
     ipython: bool = False  # notebook `!` lines: `{expr}` is Python interpolation, never a value
+    commands: frozenset[str] = frozenset()  # programs whose every word is kept (as `#1`, `#2`, ...)
     funcs: dict[str, Node] = field(default_factory=dict)
     called: set[str] = field(default_factory=set)
     found: dict[tuple[int, str | None, str, str], dict[str, None]] = field(default_factory=dict)
@@ -509,6 +510,9 @@ class _Evaluator:
                 self.sources[(node.line, path)] = None
         elif name in self.funcs and slots[0].values:
             self._call(name, slots[1:], env)
+        elif name in self.commands:
+            for position, slot in enumerate(slots[1:], 1):  # every word, options included
+                self._emit(node.line, name, f"#{position}", slot.values, slot.raw)
         else:
             self._run_program(node, slots, env)
             if node.heredocs and name in _HEREDOC_RUNNERS:
@@ -671,13 +675,16 @@ def _extend(old: Var, new: Var, concat: bool) -> Var:
 # --- entry points -----------------------------------------------------------
 
 
-def extract_shell(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> FileFacts:
-    """The Python command lines of a shell script, the files it sources, and
-    the variables it leaves set (for the scripts that source it)."""
-    return _facts(path, text, max_bytes, lambda ev: _run_script(ev, text))
+def extract_shell(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                  commands: frozenset[str] = frozenset()) -> FileFacts:
+    """The Python command lines of a shell script (and those of `commands`),
+    the files it sources, and the variables it leaves set (for the scripts
+    that source it)."""
+    return _facts(path, text, max_bytes, lambda ev: _run_script(ev, text), commands)
 
 
-def extract_markdown(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> FileFacts:
+def extract_markdown(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                     commands: frozenset[str] = frozenset()) -> FileFacts:
     """The Python command lines in the ```bash / ```sh / ```shell / ```console
     blocks of a Markdown file; blocks share variables, in order."""
     def run(ev: _Evaluator) -> None:
@@ -686,10 +693,11 @@ def extract_markdown(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES
             ev.run_text(block, line, env)
         ev.finish(env)
 
-    return _facts(path, text, max_bytes, run)
+    return _facts(path, text, max_bytes, run, commands)
 
 
-def extract_makefile(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> FileFacts:
+def extract_makefile(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                     commands: frozenset[str] = frozenset()) -> FileFacts:
     """The Python command lines of a Makefile's recipes, with `$(VAR)` taken from
     the Makefile's own assignments (`?=` ones as defaults)."""
     def run(ev: _Evaluator) -> None:
@@ -700,14 +708,15 @@ def extract_makefile(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES
             ev.run_text(recipe, line, Env(env))  # every recipe line is a shell of its own
         ev.finish(env)
 
-    return _facts(path, text, max_bytes, run)
+    return _facts(path, text, max_bytes, run, commands)
 
 
-def extract_shell_lines(path: str, lines: list[tuple[int, str]]) -> tuple[ShellArg, ...]:
+def extract_shell_lines(path: str, lines: list[tuple[int, str]], *,
+                        commands: frozenset[str] = frozenset()) -> tuple[ShellArg, ...]:
     """The Python command lines among notebook shell escapes, given as (line,
     text) without the `!`; each runs in a shell of its own, as in IPython."""
     try:
-        ev = _Evaluator(ipython=True)
+        ev = _Evaluator(ipython=True, commands=commands)
         for line, text in lines:
             if len(text) <= DEFAULT_MAX_BYTES:
                 env = Env()
@@ -726,11 +735,11 @@ def _run_script(ev: _Evaluator, text: str) -> Env:
     return env
 
 
-def _facts(path: str, text: str, max_bytes: int, run) -> FileFacts:
+def _facts(path: str, text: str, max_bytes: int, run, commands: frozenset[str]) -> FileFacts:
     if len(text) > max_bytes or len(text.encode("utf-8", "replace")) > max_bytes:
         return FileFacts(path, FileKind.SHELL, ParseStatus.SKIPPED, f"larger than {max_bytes} bytes")
     try:
-        ev = _Evaluator()
+        ev = _Evaluator(commands=commands)
         env = run(ev)  # a script's final variables; None for Markdown and Makefiles
         args = _shell_args(ev)
     except Exception as exc:  # noqa: BLE001 - a failure is a value

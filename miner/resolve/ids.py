@@ -51,9 +51,10 @@ def _path_like(value: str) -> bool:
 
 
 _HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?!datasets/|spaces/)([^/?#\s]+(?:/[^/?#\s]+)?)/?$")
-# A file or folder of a model repository at a revision: `.../owner/name/resolve/main/model.bin`.
+# A file or folder of a model repository at a revision: `.../owner/name/resolve/main/model.bin`
+# (`.../gpt2/resolve/...` for an un-namespaced legacy repository).
 _HUB_FILE_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?!datasets/|spaces/)"
-                           r"([^/?#\s]+/[^/?#\s]+)/(?:resolve|blob|raw|tree)/([^/?#\s]+)(?:/([^?#\s]*))?(?:[?#]\S*)?$")
+                           r"([^/?#\s]+(?:/[^/?#\s]+)??)/(?:resolve|blob|raw|tree)/([^/?#\s]+)(?:/([^?#\s]*))?(?:[?#]\S*)?$")
 
 
 def hub_file_url(value: str) -> IdVerdict | None:

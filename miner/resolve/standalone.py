@@ -5,13 +5,16 @@ A command line `python run.py --model_name_or_path x` or a config key
 repository or cannot be followed. Option and key names come from the
 `model_keys` table in `patterns/`; a value is kept only if it has the shape of a
 Hugging Face id, and never twice when resolution already linked it to a call.
+Download commands (`hf download x`, `git clone https://huggingface.co/x`) name
+their model by the `[[command]]` patterns of `patterns/`.
 """
 from __future__ import annotations
 
 import posixpath
+from collections import defaultdict
 
-from miner.patterns import Registry
-from miner.records import Resolution, Usage
+from miner.patterns import CommandPattern, Registry
+from miner.records import Resolution, ShellArg, Usage
 from miner.resolve import ids
 from miner.resolve.repo import RepoView
 from miner.resolve.usages import RepoContext, is_vendored
@@ -59,8 +62,11 @@ def standalone_usages(view: RepoView, registry: Registry, ctx: RepoContext, *, l
         ))
 
     for path, arg in view.shell_args:
+        if arg.program in registry.command_programs:
+            continue  # a download command's words: read below
         for value in arg.values:
             add(path, arg.line, f"shell:{arg.option}", _key(arg.option), value, Resolution.SHELL_ARG, arg.expression)
+    rows += [u for u in command_usages(view, registry, ctx) if (u.path, u.line, u.model_id) not in done]
     read_by_code = _configs_read_by_code(view)
     for path, cv in view.config_values:
         if path in read_by_code:
@@ -68,3 +74,71 @@ def standalone_usages(view: RepoView, registry: Registry, ctx: RepoContext, *, l
         last = cv.key.rsplit(".", 1)[-1]
         add(path, cv.line, f"config:{cv.key}", _key(last), cv.value, Resolution.CONFIG_FILE, f"{cv.key}: {cv.value}")
     return rows
+
+
+def command_usages(view: RepoView, registry: Registry, ctx: RepoContext) -> list[Usage]:
+    """The models that download commands in shell scripts, Makefiles, Markdown
+    and notebook `!` lines name (their words come as `#1`, `#2`, ...)."""
+    lines: dict[tuple[str, int, str], dict[int, ShellArg]] = defaultdict(dict)
+    for path, arg in view.shell_args:
+        if arg.program in registry.command_programs and arg.option[1:].isdigit():
+            lines[(path, arg.line, arg.program)][int(arg.option[1:])] = arg
+    rows: list[Usage] = []
+    for (path, line, program), words in lines.items():
+        for command in registry.commands:
+            if program in command.programs:
+                sequence = [words.get(i) for i in range(1, max(words) + 1)]
+                rows += _command_rows(command, program, sequence, path, line, registry, ctx)
+    return rows
+
+
+def _command_rows(command: CommandPattern, program: str, words: list[ShellArg | None], path: str, line: int,
+                  registry: Registry, ctx: RepoContext) -> list[Usage]:
+    positional, options = _split_words(words, command)
+    for sub in command.subcommands:
+        if len(positional) < len(sub) + command.id_position or any(
+                w is None or word not in w.values for w, word in zip(positional, sub)):
+            continue
+        word = positional[len(sub) + command.id_position - 1]
+        if word is None:
+            return []
+        legacy = registry.table("legacy_hf")
+        repo_type = next(iter(options.get(command.repo_type_option[0], ())), command.repo_type) \
+            if command.repo_type_option else command.repo_type
+        revision = next((v[0] for o in command.revision if (v := options.get(o))), None)
+        rows = []
+        for value in word.values:
+            verdict = ids.hf_id(value, legacy=legacy) if command.id_form == "hf" else ids.url_or_handle(value)
+            if verdict.kind != ids.IdKind.HUB:
+                continue
+            rows.append(Usage(
+                repo=ctx.repo, commit=ctx.commit, path=path, line=line, api=" ".join((program, *sub)),
+                hub=verdict.hub or command.hub, repo_type=repo_type, model_id=verdict.model_id,
+                resolution=(Resolution.LITERAL if word.expression.strip("'\"") == value else Resolution.SHELL_ARG).value,
+                expression=word.expression[:500], library=command.library, canonical_id=legacy.get(verdict.model_id),
+                revision=revision or verdict.revision, file=verdict.file, vendored=is_vendored(path, ctx),
+            ))
+        return rows
+    return []
+
+
+def _split_words(words: list[ShellArg | None], command: CommandPattern
+                 ) -> tuple[list[ShellArg | None], dict[str, tuple[str, ...]]]:
+    """A command line's positional words (None: a word of unknown value), and
+    its options' values; options named by the pattern take the next word."""
+    takes_value = {*command.value_options, *command.revision, *command.repo_type_option}
+    positional: list[ShellArg | None] = []
+    options: dict[str, tuple[str, ...]] = {}
+    rest = iter(words)
+    for word in rest:
+        text = word.values[0] if word is not None and len(word.values) == 1 else ""
+        if not (text.startswith("-") and len(text) > 1):
+            positional.append(word)
+            continue
+        name, eq, value = text.partition("=")
+        if eq:
+            options[name] = (value,)
+        elif name in takes_value:
+            following = next(rest, None)
+            options[name] = following.values if following is not None else ()
+    return positional, options

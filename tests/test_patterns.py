@@ -1,0 +1,32 @@
+"""Pattern files: `[[command]]` tables are checked as strictly as `[[api]]` ones."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from miner.patterns import PatternError, load_library
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "lib.toml"
+    path.write_text('library = "shell"\nhub = "huggingface"\n' + text)
+    return path
+
+
+def test_a_file_of_commands_only_loads(tmp_path: Path) -> None:
+    apis, commands = load_library(write(tmp_path, '[[command]]\nprogram = ["hf"]\nsubcommand = ["download", "lfs get"]\nid = 1\n'))
+    assert apis == [] and len(commands) == 1
+    assert commands[0].subcommands == (("download",), ("lfs", "get"))
+    assert commands[0].keywords == ("hf",), "a shell file must hold the program's name by default"
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[[command]]\nprogram = ["hf"]\nid = 1\nsubcomand = ["download"]\n', "unknown keys"),
+    ('[[command]]\nprogram = ["hf"]\nid = 0\n', "a position from 1"),
+    ('[[command]]\nid = 1\n', "`program` and `id`"),
+    ("", "`api` or `command` is required"),
+])
+def test_a_bad_command_table_is_an_error(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(PatternError, match=message):
+        load_library(write(tmp_path, body))
