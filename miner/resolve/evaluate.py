@@ -715,13 +715,19 @@ class Evaluator:
         if config:
             return config
         out: list[Candidate] = []
-        keys = self.eval(key_node, ctx.deeper()) if not isinstance(key_node, ast.Slice) else []
-        narrowed = self._choices(key_node, ctx)
-        if narrowed is not None or any(k.kind in _OVERRIDABLE for k in keys):
-            keys = []  # a default the user can override: any key (narrowed by choices) may come
+        keys, narrowed = self._keys(key_node, ctx) if not isinstance(key_node, ast.Slice) else ([], None)
         for container, cctx in self.containers(node.value, ctx.deeper()):
             out += self._index(container, keys, narrowed, cctx)
         return out
+
+    def _keys(self, key: ast.expr, ctx: Ctx) -> tuple[list[Candidate], list[object] | None]:
+        """The values a lookup key can have, and the argparse `choices` that
+        narrow it; a default the user can override means any key (of the choices)."""
+        keys = self.eval(key, ctx.deeper())
+        narrowed = self._choices(key, ctx)
+        if narrowed is not None or any(k.kind in _OVERRIDABLE for k in keys):
+            keys = []
+        return keys, narrowed
 
     def _forwarded(self, container: ast.expr, key: ast.expr | None, ctx: Ctx) -> list[Candidate] | None:
         """`kwargs["name"]` and `args[0]`, where `kwargs` and `args` are the
@@ -876,9 +882,9 @@ class Evaluator:
         default = _call_arg(node, 1, "default")
         out = self._forwarded(node.func.value, key, ctx) or self._config_lookup(node, ctx)
         if not out and key is not None:
-            keys = self.eval(key, ctx.deeper())
+            keys, narrowed = self._keys(key, ctx)
             for container, cctx in self.containers(node.func.value, ctx.deeper()):
-                out += self._index(container, keys, None, cctx)
+                out += self._index(container, keys, narrowed, cctx)
         if default is not None:
             out += [replace(c, kind=Resolution.DICT_LOOKUP) if c.kind in _WEAK else c
                     for c in self.eval(default, ctx.deeper()) if c.value is not None]
