@@ -421,6 +421,8 @@ class Evaluator:
 
     def _subclasses(self, view: FileView, cls: Scope, depth: int = 0) -> list[tuple[FileView, Scope]]:
         """In-repo classes derived from `cls`, directly or through others (three levels)."""
+        if not self.repo.subclasses.get(cls.name):
+            return []
         found: list[tuple[FileView, Scope]] = []
         for sub_view, sub in self.repo.subclasses.get(cls.name, ()):
             if depth < 3 and sub is not cls and any(self._names_class(sub_view, sub, base, view, cls) for base in sub.bases):
@@ -515,13 +517,17 @@ class Evaluator:
         head, _, rest = dotted.partition(".")
         if head in ("self", "cls"):
             cls = view.enclosing_class(ctx.scope)
-            if cls is not None:
-                for method in [cls, *view.methods_of(cls)]:
-                    for b in view.bindings.get((method.id, dotted), []) + (
-                        view.bindings.get((cls.id, rest), []) if method is cls else []):
-                        out += self._binding_result(b, ctx.deeper(("attr", view.path, method.id, dotted), scope=method.id), raw)
-                if not out and not raw and "." not in rest:
-                    out = self._properties(view, cls, rest, ctx)
+            if cls is None:
+                return out
+            for method in [cls, *view.methods_of(cls)]:
+                for b in view.bindings.get((method.id, dotted), []) + (
+                    view.bindings.get((cls.id, rest), []) if method is cls else []):
+                    out += self._binding_result(b, ctx.deeper(("attr", view.path, method.id, dotted), scope=method.id), raw)
+            if "." not in rest:
+                if not out:  # a property, or what a base class sets
+                    out = self._instance_attribute(view, cls, rest, ctx, raw)
+                for sub_view, sub in self._subclasses(view, cls):  # and what subclasses set instead
+                    out += self._instance_attribute(sub_view, sub, rest, ctx, raw, inherited=False)
             return out
         for scope_id in view.chain(ctx.scope):
             for b in view.bindings.get((scope_id, dotted), []):
@@ -611,8 +617,11 @@ class Evaluator:
                     out += self._binding_result(b, Ctx(view, cls.id, ctx.depth + 1, ctx.seen | {("enum", view.path, cls.id, name)}), False)
         return out
 
-    def _instance_attribute(self, view: FileView, cls: Scope, attr: str, ctx: Ctx, raw: bool):
-        """`attr` of an instance: a class attribute, or `self.attr = ...` in a method."""
+    def _instance_attribute(self, view: FileView, cls: Scope, attr: str, ctx: Ctx, raw: bool, *,
+                            inherited: bool = True, depth: int = 0):
+        """`attr` of an instance: a class attribute, `self.attr = ...` in a
+        method, a property; else (`inherited`) what the nearest in-repo base
+        class that has it gives."""
         out: list = []
         for b in view.bindings.get((cls.id, attr), []):
             out += self._binding_result(b, Ctx(view, cls.id, ctx.depth + 1, ctx.seen | {("inst", view.path, cls.id, attr)}), raw)
@@ -624,7 +633,17 @@ class Evaluator:
                 out += self._binding_result(b, Ctx(view, method.id, ctx.depth + 1, ctx.seen | {key}), raw)
         if not out and not raw:
             out = self._properties(view, cls, attr, ctx)
+        if not out and inherited and depth < 3:
+            for base_view, base in self._bases(view, cls):
+                out += self._instance_attribute(base_view, base, attr, ctx, raw, depth=depth + 1)
+                if out:
+                    break
         return out
+
+    def _bases(self, view: FileView, cls: Scope) -> list[tuple[FileView, Scope]]:
+        """The in-repo classes that `cls` derives from directly."""
+        return [found for base in cls.bases for found in self._classes(base, view, cls.parent or 0)
+                if found[1] is not cls]
 
     def _binding_result(self, b: Binding, ctx: Ctx, raw: bool):
         value = parse_expr(b.value)
