@@ -412,10 +412,12 @@ class Evaluator:
                 yield from ((v, c, 0) for v, c in self.repo.callers.get(cls.name, ())
                             if self._reaches(v, c, cls_view, cls.name))
         subclasses = {(v.path, c.id) for v, c in classes[1:]}
+        in_files = {path for path, _ in subclasses}
+        explicit = f"{owner.name}.__init__"
         for v, c in self.repo.callers.get("__init__", ()):
-            if c.callee == f"{owner.name}.__init__":
+            if c.callee == explicit:
                 yield v, c, 1
-            elif c.callee.startswith("super(") and (cls := v.enclosing_class(c.scope)) is not None \
+            elif v.path in in_files and c.callee.startswith("super(") and (cls := v.enclosing_class(c.scope)) \
                     and (v.path, cls.id) in subclasses and owner.name in {b.rsplit(".", 1)[-1] for b in cls.bases}:
                 yield v, c, 0
 
