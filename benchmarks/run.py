@@ -490,7 +490,10 @@ def run_mine(list_file: Path, out: Path, jobs: int, code: Path) -> MineRun:
            "--jobs", str(jobs)]
     with tempfile.TemporaryFile() as sink:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=code)
+        # PYTHONPATH too: the workers start with the working folder off their path
+        # (PYTHONSAFEPATH), and would import the installed (editable) work tree.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(code), os.environ.get("PYTHONPATH"))))}
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, cwd=code, env=env)
         sampler = TreeSampler(proc.pid)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)

@@ -14,7 +14,7 @@ import itertools
 import re
 import string
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from miner.records import RETURNED, Binding, BindKind, CallSite, Resolution, Scope, ScopeKind
@@ -400,35 +400,37 @@ class Evaluator:
     def _calls_of(self, scope: Scope, view: FileView) -> Iterator[tuple[FileView, CallSite, int]]:
         """The in-repo calls that run function `scope`, with how many leading
         positional arguments they pass besides the parameters (`Base.__init__(self, x)`).
-        A constructor runs for its class, for subclasses that do not define
-        their own, and through `super().__init__(...)` in the subclasses that do."""
-        owner = view.scopes[scope.parent] if scope.parent is not None else None
+        A constructor runs for its class and for the subclasses that inherit
+        it, and through `super().__init__(...)` in the subclasses that do not."""
         if not (_is_method(view, scope) and scope.name == "__init__"):
             yield from ((v, c, 0) for v, c in self.repo.callers.get(scope.name, ()) if self._reaches(v, c, view, scope.name))
             return
-        classes = [(view, owner), *self._subclasses(view, owner)]
-        for cls_view, cls in classes:
-            if cls is owner or not any(m.name == "__init__" for m in cls_view.methods_of(cls)):
-                yield from ((v, c, 0) for v, c in self.repo.callers.get(cls.name, ())
-                            if self._reaches(v, c, cls_view, cls.name))
-        subclasses = {(v.path, c.id) for v, c in classes[1:]}
-        in_files = {path for path, _ in subclasses}
+        owner = view.scopes[scope.parent]
+        inheriting = [(view, owner), *self._subclasses(view, owner, keep=lambda v, c: not _defines_init(v, c))]
+        for cls_view, cls in inheriting:
+            yield from ((v, c, 0) for v, c in self.repo.callers.get(cls.name, ()) if self._reaches(v, c, cls_view, cls.name))
+        overriding = {(v.path, c.id) for base_view, base in inheriting
+                      for v, c in self._subclasses(base_view, base, levels=1) if _defines_init(v, c)}
+        in_files = {path for path, _ in overriding}
         explicit = f"{owner.name}.__init__"
         for v, c in self.repo.callers.get("__init__", ()):
             if c.callee == explicit:
                 yield v, c, 1
             elif v.path in in_files and c.callee.startswith("super(") and (cls := v.enclosing_class(c.scope)) \
-                    and (v.path, cls.id) in subclasses and owner.name in {b.rsplit(".", 1)[-1] for b in cls.bases}:
+                    and (v.path, cls.id) in overriding:
                 yield v, c, 0
 
-    def _subclasses(self, view: FileView, cls: Scope, depth: int = 0) -> list[tuple[FileView, Scope]]:
-        """In-repo classes derived from `cls`, directly or through others (three levels)."""
-        if not self.repo.subclasses.get(cls.name):
+    def _subclasses(self, view: FileView, cls: Scope, levels: int = 3, *,
+                    keep: Callable[[FileView, Scope], bool] = lambda v, c: True) -> list[tuple[FileView, Scope]]:
+        """In-repo classes derived from `cls`, directly or through others (up to
+        `levels`); a class that `keep` refuses is left out, with those below it."""
+        if levels <= 0 or not self.repo.subclasses.get(cls.name):
             return []
         found: list[tuple[FileView, Scope]] = []
-        for sub_view, sub in self.repo.subclasses.get(cls.name, ()):
-            if depth < 3 and sub is not cls and any(self._names_class(sub_view, sub, base, view, cls) for base in sub.bases):
-                found += [(sub_view, sub), *self._subclasses(sub_view, sub, depth + 1)]
+        for sub_view, sub in self.repo.subclasses[cls.name]:
+            if sub is not cls and keep(sub_view, sub) \
+                    and any(self._names_class(sub_view, sub, base, view, cls) for base in sub.bases):
+                found += [(sub_view, sub), *self._subclasses(sub_view, sub, levels - 1, keep=keep)]
         return found
 
     def _names_class(self, view: FileView, scope: Scope, base: str, definer: FileView, cls: Scope) -> bool:
@@ -1026,6 +1028,10 @@ class Evaluator:
 
 def _is_param(scope: Scope, name: str) -> bool:
     return scope.kind == ScopeKind.FUNCTION and any(p.name.lstrip("*") == name for p in scope.params)
+
+
+def _defines_init(view: FileView, cls: Scope) -> bool:
+    return any(m.name == "__init__" for m in view.methods_of(cls))
 
 
 def _is_method(view: FileView, scope: Scope) -> bool:
