@@ -16,6 +16,7 @@ import string
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from miner.records import RETURNED, Binding, BindKind, CallSite, Resolution, Scope, ScopeKind
 from miner.resolve.repo import FileView, RepoView, is_config_load, visible_at
@@ -83,7 +84,10 @@ def wrap(cands: list[Candidate], kind: Resolution) -> list[Candidate]:
     return [replace(c, kind=kind) if c.kind in _WEAK else c for c in cands]
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_expr(text: str) -> ast.expr | None:
+    """The expression a source text holds (None if none). Cached: the same texts
+    (a default, a binding) are met again and again, and no caller changes a tree."""
     try:
         return ast.parse(f"(\n{text}\n)", mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -98,6 +102,7 @@ class Evaluator:
         self._steps = 0
         self._memo: dict[tuple[str, str, int, int | None], list[Candidate]] = {}
         self._reach: dict[tuple[str, int, str, str], bool] = {}
+        self._calls_of_memo: dict[tuple[str, int], list[tuple[FileView, CallSite, int]]] = {}
 
     def values(self, text: str, view: FileView, scope: int, line: int | None = None) -> list[Candidate]:
         key = (text, view.path, scope, line)
@@ -397,11 +402,17 @@ class Evaluator:
                 out += wrap(self.eval(node, sub), Resolution.CALL_ARG)
         return out
 
-    def _calls_of(self, scope: Scope, view: FileView) -> Iterator[tuple[FileView, CallSite, int]]:
+    def _calls_of(self, scope: Scope, view: FileView) -> list[tuple[FileView, CallSite, int]]:
         """The in-repo calls that run function `scope`, with how many leading
         positional arguments they pass besides the parameters (`Base.__init__(self, x)`).
         A constructor runs for its class and for the subclasses that inherit
         it, and through `super().__init__(...)` in the subclasses that do not."""
+        key = (view.path, scope.id)
+        if key not in self._calls_of_memo:
+            self._calls_of_memo[key] = list(self._calls_of_uncached(scope, view))
+        return self._calls_of_memo[key]
+
+    def _calls_of_uncached(self, scope: Scope, view: FileView) -> Iterator[tuple[FileView, CallSite, int]]:
         if not (_is_method(view, scope) and scope.name == "__init__"):
             yield from ((v, c, 0) for v, c in self.repo.callers.get(scope.name, ()) if self._reaches(v, c, view, scope.name))
             return

@@ -39,10 +39,16 @@ class FileView:
         self.defs: dict[str, list[Scope]] = defaultdict(list)
         for scope in self.scopes[1:]:
             self.defs[scope.name].append(scope)
+        self._chains: dict[int, list[int]] = {}
 
     def chain(self, scope: int) -> list[int]:
         """The scopes whose names are visible from `scope`, innermost first
         (class bodies are not visible from the methods inside them)."""
+        if scope not in self._chains:
+            self._chains[scope] = self._chain(scope)
+        return self._chains[scope]
+
+    def _chain(self, scope: int) -> list[int]:
         out = [scope]
         parent = self.scopes[scope].parent if scope < len(self.scopes) else None
         while parent is not None:

@@ -28,6 +28,8 @@ def _configs_read_by_code(view: RepoView) -> set[str]:
     """Config files whose name appears in a string of the repository's Python
     code (a default path, an `open(...)`): those are read by code we can follow,
     so their keys alone do not make a usage."""
+    if not view.config_paths:
+        return set()
     strings = "\n".join(
         text
         for f in view.files.values()
