@@ -61,17 +61,18 @@ def pipeline_version(extractor: str) -> str:
 def pack(facts: FileFacts) -> bytes:
     """Facts as nested tuples of plain values, marshalled: several times faster
     both ways than pickling hundreds of thousands of record objects."""
+    param, arg = _fields_of(Param), _fields_of(Arg)  # C-level getters: no Python frame per record
     return marshal.dumps((
         PACK_FORMAT, facts.path, facts.kind.value, facts.status.value, facts.error,
-        tuple((s.id, s.parent, s.kind.value, s.name, s.line, tuple(astuple_flat(p) for p in s.params), s.bases,
+        tuple((s.id, s.parent, s.kind.value, s.name, s.line, tuple(map(param, s.params)), s.bases,
                s.decorators) for s in facts.scopes),
-        tuple(astuple_flat(i) for i in facts.imports),
+        tuple(map(_fields_of(Import), facts.imports)),
         tuple((b.scope, b.target, b.value, b.kind.value, b.line, b.top) for b in facts.bindings),
-        tuple((c.scope, c.callee, tuple(astuple_flat(a) for a in c.args), c.line, c.text) for c in facts.calls),
-        tuple(astuple_flat(a) for a in facts.shell_args),
-        tuple(astuple_flat(v) for v in facts.config_values),
-        tuple(astuple_flat(v) for v in facts.shell_vars),
-        tuple(astuple_flat(s) for s in facts.shell_sources),
+        tuple((c.scope, c.callee, tuple(map(arg, c.args)), c.line, c.text) for c in facts.calls),
+        tuple(map(_fields_of(ShellArg), facts.shell_args)),
+        tuple(map(_fields_of(ConfigValue), facts.config_values)),
+        tuple(map(_fields_of(ShellVar), facts.shell_vars)),
+        tuple(map(_fields_of(ShellSource), facts.shell_sources)),
     ))
 
 
