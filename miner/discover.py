@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterator
 import ahocorasick_rs
 
 from miner.extract.config import is_config_path
-from miner.extract.shell import DOTENV_NAMES, is_dotenv, source_path
+from miner.extract.shell import DOTENV_NAMES, is_dockerfile, is_dotenv, source_path
 from miner.extract.text import decode_text
 from miner.resolve.modules import module_names, relative_target
 from miner.records import FileKind, SourceFile
@@ -48,7 +48,7 @@ def file_kind(path: str) -> FileKind | None:
     if lower.endswith(".ipynb"):
         return FileKind.NOTEBOOK
     if lower.endswith(_SHELL_SUFFIXES) or name in ("Makefile", "makefile", "GNUmakefile") or lower.endswith(".md") \
-            or is_dotenv(path):
+            or is_dotenv(path) or is_dockerfile(path):
         return FileKind.SHELL
     if is_config_path(path):
         return FileKind.CONFIG
@@ -100,8 +100,8 @@ class Prefilter:
             data = decode_text(data).text.encode()  # the keywords are ASCII: searched in UTF-8
         if kind in (FileKind.PYTHON, FileKind.NOTEBOOK):
             return self._has_keyword(data)
-        if kind == FileKind.SHELL:
-            return any(k in data for k in self.shell_keywords)
+        if kind == FileKind.SHELL:  # a Dockerfile's `ENV` lines set what the code reads: always read
+            return is_dockerfile(path) or any(k in data for k in self.shell_keywords)
         # A small config in a config-group folder (Hydra's `conf/model/bert.yaml`) is
         # read whatever its keys: code looks them up as `cfg.model.name`.
         grouped = len(data) <= SMALL_CONFIG and bool(set(path.lower().split("/")[:-1]) & _CONFIG_DIRS)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from miner.extract.shell import (
     MAX_VALUES,
+    extract_dockerfile,
     extract_makefile,
     extract_markdown,
     extract_shell,
@@ -421,3 +422,26 @@ def test_sourced_files_and_the_variables_a_script_leaves() -> None:
     assert [SOURCED_NAME.sub(r"<\1>", v) for v in by_line[(3, "--m")]] == ["<MODEL>"]
     assert [SOURCED_NAME.sub(r"<\1>", v) for v in by_line[(3, "--n")]] == ["<ORG>/x"]
     assert by_line[(3, "--k")] == ("d",)  # a default stays a default
+
+
+def test_a_dockerfile_is_read_as_the_shell_it_runs() -> None:
+    text = "\n".join([
+        "FROM python:3.11",                                   # 1
+        "# ENV NOT=read",                                     # 2
+        "ENV MODEL_ID=org/model-a \\",                       # 3
+        "    TOKENIZER=\"org/tok a\"",                        # 4
+        "ENV LEGACY org/model-b",                             # 5
+        "ARG SIZE=base",                                      # 6
+        "RUN pip install x && \\",                           # 7
+        "    hf download org/model-$SIZE",                    # 8
+        'CMD ["python", "serve.py", "--model_name_or_path", "org/model-c"]',  # 9
+        'ENTRYPOINT ["broken json',                           # 10
+    ])
+    facts = extract_dockerfile("Dockerfile", text, commands=frozenset({"hf"}))
+    assert facts.status == ParseStatus.OK, facts.error
+    assert {(v.line, v.name, v.values) for v in facts.shell_vars} == {
+        (3, "MODEL_ID", ("org/model-a",)), (3, "TOKENIZER", ("org/tok a",)), (5, "LEGACY", ("org/model-b",)),
+        (6, "SIZE", ("base",))}
+    args = {(a.line, a.program, a.option): a.values for a in facts.shell_args}
+    assert args[(7, "hf", "#2")] == ("org/model-base",), "a continued RUN counts from its first line"
+    assert args[(9, "serve.py", "--model_name_or_path")] == ("org/model-c",)

@@ -55,7 +55,7 @@ def _id(path: Path) -> str:
 def test_fixture(fixture: Path, mined) -> None:
     root, usages = mined[fixture]
     files = [root / fixture.name] if fixture.is_file() else sorted(
-        p for p in root.rglob("*") if p.is_file() and p.suffix in ANNOTATED_SUFFIXES)
+        p for p in root.rglob("*") if p.is_file() and (p.suffix in ANNOTATED_SUFFIXES or p.name == "Dockerfile"))
     errors: list[str] = []
     for path in files:
         errors += check_file(path, path.relative_to(root).as_posix(), usages)

@@ -80,6 +80,8 @@ def _extract(item: WorkItem, keywords: frozenset[str], commands: frozenset[str])
             return shell.extract_markdown(item.path, decoded.text, commands=commands)
         if name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
             return shell.extract_makefile(item.path, decoded.text, commands=commands)
+        if shell.is_dockerfile(item.path):
+            return shell.extract_dockerfile(item.path, decoded.text, commands=commands)
         return shell.extract_shell(item.path, decoded.text, commands=commands)
     from miner.extract.config import extract_config
 

@@ -19,7 +19,9 @@ before the first option as positionals `#1`, `#2`, ... (`sys.argv[n]`).
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
+import shlex
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator
 
@@ -59,6 +61,17 @@ DOTENV_NAMES = (".env", ".env.example", ".env.sample", ".env.template", ".env.lo
 def is_dotenv(path: str) -> bool:
     """`KEY=value` lines for the environment (read as shell assignments)."""
     return path.rsplit("/", 1)[-1].lower() in DOTENV_NAMES
+
+
+def is_dockerfile(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    return name == "dockerfile" or name.startswith("dockerfile.") or name.endswith(".dockerfile")
+
+
+def sets_environment(path: str) -> bool:
+    """A file whose variables are the environment of the code: a dotenv file,
+    or a Dockerfile (its `ENV` lines)."""
+    return is_dotenv(path) or is_dockerfile(path)
 
 
 def source_path(word: str) -> str | None:
@@ -711,6 +724,14 @@ def extract_makefile(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     return _facts(path, text, max_bytes, run, commands)
 
 
+def extract_dockerfile(path: str, text: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                       commands: frozenset[str] = frozenset()) -> FileFacts:
+    """A Dockerfile as a shell script: its `RUN`, `CMD` and `ENTRYPOINT`
+    command lines, and its `ENV` and `ARG` variables (each on its own line)."""
+    script = dockerfile_shell(text)
+    return _facts(path, script, max_bytes, lambda ev: _run_script(ev, script), commands)
+
+
 def extract_shell_lines(path: str, lines: list[tuple[int, str]], *,
                         commands: frozenset[str] = frozenset()) -> tuple[ShellArg, ...]:
     """The Python command lines among notebook shell escapes, given as (line,
@@ -806,6 +827,48 @@ def _unprompt(line: str, prompted: bool) -> str:
 _MAKE_ASSIGN = re.compile(r"^(?:export\s+|override\s+)*([A-Za-z_][\w.-]*)\s*(\?=|::=|:=|\+=|!=|=)\s*(.*)$")
 _MAKE_REF = re.compile(r"\$\$|\$\(([A-Za-z_][\w.-]*)\)|\$\{([A-Za-z_][\w.-]*)\}|\$([@<^?*+|%])")
 _MAKE_COND = re.compile(r"^\s*(ifeq|ifneq|ifdef|ifndef|else|endif)\b(.*)$")
+
+
+_DOCKER_INSTRUCTION = re.compile(r"^\s*([A-Za-z]+)\s*(.*)$", re.S)
+_DOCKER_ENV_PAIR = re.compile(r"""([A-Za-z_]\w*)=("[^"]*"|'[^']*'|\S*)""")
+
+
+def dockerfile_shell(text: str) -> str:
+    """The shell script a Dockerfile amounts to, line for line: commands stay
+    where they were, `ENV K=V` becomes `export K=V`, other instructions blank."""
+    lines = text.split("\n")
+    out = [""] * len(lines)
+    i = 0
+    while i < len(lines):
+        start, logical = i, [lines[i]]
+        while logical[-1].rstrip().endswith("\\") and i + 1 < len(lines):
+            i += 1
+            logical.append(lines[i])
+        i += 1
+        joined = " ".join(part.rstrip().rstrip("\\") for part in logical if not part.lstrip().startswith("#"))
+        match = _DOCKER_INSTRUCTION.match(joined)
+        if match is not None and not logical[0].lstrip().startswith("#"):
+            out[start] = _docker_line(match.group(1).upper(), match.group(2).strip())
+    return "\n".join(out)
+
+
+def _docker_line(instruction: str, rest: str) -> str:
+    if instruction in ("RUN", "CMD", "ENTRYPOINT"):
+        if rest.startswith("["):  # the exec form: a JSON array of words
+            try:
+                words = json.loads(rest)
+            except ValueError:
+                return ""
+            return shlex.join(str(w) for w in words) if isinstance(words, list) else ""
+        return rest
+    if instruction in ("ENV", "ARG"):
+        pairs = _DOCKER_ENV_PAIR.findall(rest)
+        if not pairs and instruction == "ENV" and len(rest.split(None, 1)) == 2:  # the old `ENV KEY value` form
+            key, value = rest.split(None, 1)
+            pairs = [(key, shlex.quote(value))]
+        prefix = "export " if instruction == "ENV" else ""
+        return "; ".join(f"{prefix}{key}={value}" for key, value in pairs)
+    return ""
 
 
 def makefile_shell(text: str) -> tuple[str, list[tuple[int, str]]]:

@@ -15,7 +15,7 @@ from functools import cached_property
 from miner.records import (
     Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Import, Scope, ScopeKind, ShellArg, ShellVar,
 )
-from miner.extract.shell import is_dotenv
+from miner.extract.shell import sets_environment
 from miner.resolve.modules import ModuleIndex
 from miner.resolve.sourced import shell_args_with_sources
 
@@ -220,10 +220,11 @@ class RepoView:
 
     @cached_property
     def dotenv(self) -> dict[str, list[tuple[str, ShellVar]]]:
-        """`KEY=value` lines of the repository's dotenv files (`.env.example`), by KEY."""
+        """`KEY=value` lines of the repository's dotenv files (`.env.example`)
+        and Dockerfiles (`ENV KEY=value`), by KEY."""
         found: dict[str, list[tuple[str, ShellVar]]] = defaultdict(list)
         for f in self._files:
-            if f.kind == FileKind.SHELL and is_dotenv(f.path):
+            if f.kind == FileKind.SHELL and sets_environment(f.path):
                 for var in f.shell_vars:
                     found[var.name].append((f.path, var))
         return found
