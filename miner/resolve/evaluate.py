@@ -76,6 +76,7 @@ _PATH_CALLS = re.compile(r"^(os\.path\.\w+|path\.\w+|Path|pathlib\.Path|PurePath
 _ENV_GETTERS = ("os.getenv", "os.environ.get", "getenv", "environ.get", "os.environ.setdefault")
 _NAMESPACES = frozenset({"Namespace", "SimpleNamespace", "EasyDict", "edict", "AttrDict", "Munch", "DotMap",
                          "ConfigDict", "Box"})
+_UI_CHOICES = frozenset({"selectbox", "radio", "select_slider", "pills", "segmented_control"})  # streamlit
 _PASS_THROUGH = frozenset({"str", "strip", "lower", "upper", "rstrip", "lstrip", "replace"})
 
 
@@ -852,7 +853,17 @@ class Evaluator:
             return [Candidate(LOCAL_VALUE, Resolution.LOCAL_PATH)]
         if name == "getattr":
             return self._getattr(node, ctx)
+        if qualified.startswith("streamlit.") and last in _UI_CHOICES:
+            return self._ui_choice(node, ctx)
         return [c for view, fn in self._functions(name, ctx) for c in self._returns(view, fn, ctx)]
+
+    def _ui_choice(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
+        """`st.selectbox("Model", ["a", "b"])`: whichever option the user picks."""
+        options = _call_arg(node, 1, "options")
+        if options is None:
+            return []
+        rows = self.iterate(options, ctx.deeper())
+        return _conditional([c for row in rows for cell in row for c in cell if c.value is not None])
 
     def _getattr(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
         """`getattr(obj, "name")` is `obj.name`; with a default, either."""
