@@ -15,6 +15,8 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     canonical = "legacy_hf"           # a `_<table>.toml` mapping names to hub ids
     namespace = "sentence-transformers"  # prefix an un-namespaced id for canonical_id
     keywords = ["..."]                # extra prefilter keywords
+    known_ids = "yolov8[nsmlx]"       # (id_form name) a regex of the names the library
+                                      # fetches; another name is a file of the user's own
 
     [[api]]
     callee = ["transformers.*.from_pretrained"]   # fnmatch on the qualified name
@@ -97,6 +99,7 @@ class ApiPattern:
     canonical: str | None = None
     namespace: str | None = None
     keywords: tuple[str, ...] = ()  # extra prefilter keywords of its library
+    known_ids: str | None = None  # a regex: the names the library fetches; any other names a local file
     source: str = ""  # the pattern file, for messages
 
     def matches(self, qualname: str) -> bool:
@@ -206,7 +209,7 @@ def _keywords(apis: tuple[ApiPattern, ...]) -> frozenset[str]:
 
 
 _LIBRARY_KEYS = {"library", "hub", "repo_type", "id_form", "canonical", "namespace", "keywords", "api", "command",
-                 "description"}
+                 "description", "known_ids"}
 _COMMAND_KEYS = {"program", "subcommand", "id", "value_options", "revision", "repo_type_option", "hub", "repo_type",
                  "id_form", "keywords"}
 _API_KEYS = {
@@ -236,6 +239,16 @@ def _names(raw: object, where: str) -> tuple[str, ...]:
     if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
         return tuple(raw)
     raise PatternError(f"{where}: expected a string or a list of strings, got {raw!r}")
+
+
+def _regex(raw: object, where: str) -> str | None:
+    if raw is None:
+        return None
+    try:
+        re.compile(str(raw))
+    except re.error as exc:
+        raise PatternError(f"{where}: not a regular expression: {exc}") from exc
+    return str(raw)
 
 
 def _api(lib: dict, raw: dict, where: str) -> ApiPattern:
@@ -276,6 +289,7 @@ def _api(lib: dict, raw: dict, where: str) -> ApiPattern:
         canonical=raw.get("canonical", lib.get("canonical")),
         namespace=raw.get("namespace", lib.get("namespace")),
         keywords=_names(lib.get("keywords"), f"{where}.keywords"),
+        known_ids=_regex(lib.get("known_ids"), f"{where}.known_ids"),
         source=where.split(":")[0],
     )
 

@@ -30,3 +30,9 @@ def test_a_file_of_commands_only_loads(tmp_path: Path) -> None:
 def test_a_bad_command_table_is_an_error(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(PatternError, match=message):
         load_library(write(tmp_path, body))
+
+
+def test_known_ids_must_be_a_regular_expression(tmp_path: Path) -> None:
+    body = 'known_ids = "yolo(["\n[[api]]\ncallee = ["lib.Model"]\nid = { position = 0 }\n'
+    with pytest.raises(PatternError, match="not a regular expression"):
+        load_library(write(tmp_path, body))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from enum import Enum
 
 
@@ -114,8 +115,10 @@ def _bare_name(value: str, legacy: dict[str, str]) -> IdVerdict:
     return LOCAL
 
 
-def plain_name(value: str) -> IdVerdict:
-    """A library's own model name (`en_core_web_sm`, `large-v3`, `yolov8n.pt`)."""
+def plain_name(value: str, *, known: str | None = None) -> IdVerdict:
+    """A library's own model name (`en_core_web_sm`, `large-v3`, `yolov8n.pt`);
+    with `known` (a regex of the names the library fetches), any other name
+    is a file of the user's own when it has a file suffix, else no id."""
     value = value.strip()
     if not value:
         return INVALID
@@ -123,7 +126,14 @@ def plain_name(value: str) -> IdVerdict:
         return LOCAL
     if _PLACEHOLDER.search(value) and not value.startswith("."):
         return INVALID
+    if known is not None and _known(known).fullmatch(value) is None:
+        return LOCAL if _FILE_SUFFIX.search(value) else INVALID
     return IdVerdict(IdKind.HUB, value)
+
+
+@lru_cache(maxsize=64)
+def _known(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def url_or_handle(value: str) -> IdVerdict:

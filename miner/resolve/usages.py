@@ -293,7 +293,7 @@ class UsageBuilder:
         if form == "url":
             verdict = ids.url_or_handle(full)
             return verdict, hub or verdict.hub
-        return ids.plain_name(full), hub
+        return ids.plain_name(full, known=api.known_ids), hub
 
     def _canonical(self, model_id: str, api: ApiPattern, hub: str) -> str | None:
         if api.canonical:
