@@ -47,6 +47,11 @@ _CHECKPOINT = re.compile(r"(^|[-_/])(checkpoint|ckpt|epoch|step)[-_]?\d+$", re.I
 _PLACEHOLDER = re.compile(r"[<>{}$%*\s\\]|^\.|\.\.|--|//")
 
 
+def names_file(value: str) -> bool:
+    """A path, or a file name with a weights or data suffix (`model.bin`)."""
+    return _path_like(value) or bool(_FILE_SUFFIX.search(value))
+
+
 def _path_like(value: str) -> bool:
     return value.startswith(("/", "./", "../", "~", ".\\")) or "\\" in value or bool(re.match(r"^[A-Za-z]:[/\\]", value))
 

@@ -273,6 +273,8 @@ class UsageBuilder:
         """Check a candidate against the API's id form. A candidate may carry an
         entry (`repo\0entry`: torch.hub's model, open_clip's pretrained tag)."""
         value, _, entry = value.partition("\0")
+        if entry and ids.names_file(entry):
+            return ids.LOCAL, None  # `pretrained="ckpt/open_clip_model.bin"`: the weights are a local file
         hub = next((h for prefix, h in api.prefixes if value.startswith(prefix)), None)
         if hub is not None:
             value = value[len(next(p for p, h in api.prefixes if value.startswith(p) and h == hub)):]
