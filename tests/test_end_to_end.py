@@ -299,3 +299,16 @@ def test_dotenv_files_give_the_environment_that_code_reads(tmp_path: Path) -> No
         ("r", "app.py", 6, "intfloat/e5-small-v2", "env_default"),
         ("s", "plain.py", 3, None, "unresolved"),
     }
+
+
+def test_a_checked_in_model_folder_names_the_model_it_was_tuned_from(tmp_path: Path) -> None:
+    make_repo(tmp_path / "r", {
+        "app.py": "print('serves ./finetuned')\n",
+        "finetuned/config.json": '{\n  "_name_or_path": "distilbert-base-uncased",\n  "dim": 768\n}\n',
+        "finetuned/tokenizer_config.json": '{"name_or_path": "/home/me/runs/out", "model_max_length": 512}\n',
+    })
+    listing = tmp_path / "list.txt"
+    listing.write_text("r\n")
+    assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
+    found = {(u["path"], u["line"], u["api"], u["model_id"]) for u in rows(tmp_path / "out", "usages")}
+    assert found == {("finetuned/config.json", 2, "config:_name_or_path", "distilbert-base-uncased")}
