@@ -14,7 +14,7 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     id_form = "hf"                    # how an id is told from a path: hf | hf_dataset | name | url | torch_hub
     canonical = "legacy_hf"           # a `_<table>.toml` mapping names to hub ids
     namespace = "sentence-transformers"  # prefix an un-namespaced id for canonical_id
-    keywords = ["..."]                # extra prefilter keywords
+    keywords = ["..."]                # extra prefilter keywords (calls of these names are kept too)
     known_ids = "yolov8[nsmlx]"       # (id_form name) a regex of the names the library
                                       # fetches; another name is a file of the user's own
 
@@ -33,6 +33,7 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     auth = ["token", "use_auth_token"]
     repo_type_arg = ["repo_type"]
     only_if = ["pretrained", "weights"]   # a hit only when one of these is given and truthy
+    unless_false = ["weights"]            # no hit when one of these is given as None, False or ""
     local_if = { keyword = "source", value = "local" }
     prefixes = { "hf_hub:" = "huggingface" }  # strip a prefix, and the hub it names
     require_prefix = false                    # ids without a listed prefix are not hub ids
@@ -93,6 +94,7 @@ class ApiPattern:
     auth: tuple[str, ...] = ()
     repo_type_arg: tuple[str, ...] = ()
     only_if: tuple[str, ...] = ()
+    unless_false: tuple[str, ...] = ()
     local_if: tuple[tuple[str, str], ...] = ()
     prefixes: tuple[tuple[str, str], ...] = ()
     require_prefix: bool = False
@@ -214,7 +216,7 @@ _COMMAND_KEYS = {"program", "subcommand", "id", "value_options", "revision", "re
                  "id_form", "keywords"}
 _API_KEYS = {
     "callee", "id", "entry", "task", "task_defaults", "file", "revision", "trust_remote_code",
-    "auth", "repo_type_arg", "only_if", "local_if", "prefixes", "require_prefix", "hub",
+    "auth", "repo_type_arg", "only_if", "unless_false", "local_if", "prefixes", "require_prefix", "hub",
     "repo_type", "id_form", "canonical", "namespace", "note", "default_id", "also",
 }
 
@@ -283,6 +285,7 @@ def _api(lib: dict, raw: dict, where: str) -> ApiPattern:
         auth=_names(raw.get("auth"), f"{where}.auth"),
         repo_type_arg=_names(raw.get("repo_type_arg"), f"{where}.repo_type_arg"),
         only_if=_names(raw.get("only_if"), f"{where}.only_if"),
+        unless_false=_names(raw.get("unless_false"), f"{where}.unless_false"),
         local_if=((local_if["keyword"], str(local_if["value"])),) if local_if else (),
         prefixes=tuple((raw.get("prefixes") or {}).items()),
         require_prefix=bool(raw.get("require_prefix", False)),

@@ -202,6 +202,8 @@ class UsageBuilder:
         api, call, view = hit.api, hit.call, hit.view
         if api.only_if and not self._truthy_any(hit, api.only_if):
             return []
+        if any(self._given_false(hit, kw) for kw in api.unless_false):
+            return []  # `ResNet50(weights=None)`: no pretrained weights
         id_text = self._arg_text(call, api.id) if not api.id.callee else None
         base = self._base(hit, id_text or "")
         if api.id.callee:
@@ -396,14 +398,14 @@ class UsageBuilder:
         return False if values == {False} else None
 
     def _truthy_any(self, hit: Hit, keywords: tuple[str, ...]) -> bool:
-        for kw in keywords:
-            text = self._arg_text(hit.call, ArgSpec(keywords=(kw,)))
-            if text is None:
-                continue
-            node = parse_expr(text)
-            if not (isinstance(node, ast.Constant) and node.value in (None, False, "")):
-                return True
-        return False
+        """One of `keywords` is given, and not as a constant None, False or ""."""
+        return any(self._arg_text(hit.call, ArgSpec(keywords=(kw,))) is not None and not self._given_false(hit, kw)
+                   for kw in keywords)
+
+    def _given_false(self, hit: Hit, keyword: str) -> bool:
+        text = self._arg_text(hit.call, ArgSpec(keywords=(keyword,)))
+        node = parse_expr(text) if text is not None else None
+        return isinstance(node, ast.Constant) and node.value in (None, False, "")
 
     def _splatted(self, hit: Hit, spec: ArgSpec) -> list[str]:
         """Where a call's `*args` and `**kwargs` hold the id: `args[i]` when the
