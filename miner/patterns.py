@@ -15,6 +15,7 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     canonical = "legacy_hf"           # a `_<table>.toml` mapping names to hub ids
     namespace = "sentence-transformers"  # prefix an un-namespaced id for canonical_id
     keywords = ["..."]                # extra prefilter keywords (calls of these names are kept too)
+    callee_names = ["ResNet50"]       # names whose calls are kept wherever written (no prefilter keyword)
     known_ids = "yolov8[nsmlx]"       # (id_form name) a regex of the names the library
                                       # fetches; another name is a file of the user's own
 
@@ -101,6 +102,7 @@ class ApiPattern:
     canonical: str | None = None
     namespace: str | None = None
     keywords: tuple[str, ...] = ()  # extra prefilter keywords of its library
+    callee_names: tuple[str, ...] = ()  # more names whose calls extraction keeps
     known_ids: str | None = None  # a regex: the names the library fetches; any other names a local file
     source: str = ""  # the pattern file, for messages
 
@@ -146,6 +148,9 @@ class Registry:
         self.tables = tables
         self.version = version  # a digest of every pattern file, for cache keys
         self.keywords = _keywords(apis)
+        # What extraction keeps calls of: the keywords, and names that are no
+        # keyword because another one already selects their files.
+        self.callee_names = self.keywords | {n for api in apis for n in api.callee_names}
         self.roots = frozenset(glob.split(".")[0] for api in apis for glob in api.callees)
         self.keyword_roots = _keyword_roots(apis)
         self._matches: dict[str, ApiPattern | None] = {}
@@ -211,7 +216,7 @@ def _keywords(apis: tuple[ApiPattern, ...]) -> frozenset[str]:
 
 
 _LIBRARY_KEYS = {"library", "hub", "repo_type", "id_form", "canonical", "namespace", "keywords", "api", "command",
-                 "description", "known_ids"}
+                 "description", "known_ids", "callee_names"}
 _COMMAND_KEYS = {"program", "subcommand", "id", "value_options", "revision", "repo_type_option", "hub", "repo_type",
                  "id_form", "keywords"}
 _API_KEYS = {
@@ -292,6 +297,7 @@ def _api(lib: dict, raw: dict, where: str) -> ApiPattern:
         canonical=raw.get("canonical", lib.get("canonical")),
         namespace=raw.get("namespace", lib.get("namespace")),
         keywords=_names(lib.get("keywords"), f"{where}.keywords"),
+        callee_names=_names(lib.get("callee_names"), f"{where}.callee_names"),
         known_ids=_regex(lib.get("known_ids"), f"{where}.known_ids"),
         source=where.split(":")[0],
     )

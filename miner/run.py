@@ -421,14 +421,14 @@ def _extract_group(group: list, jobs: int, cache: FactsCache, registry: Registry
         return
     items = [item for _, _, item in work]
     if jobs <= 1:
-        extracted = extract_batch(items, registry.keywords, commands=registry.command_programs)
+        extracted = extract_batch(items, registry.callee_names, commands=registry.command_programs)
         results = [(facts.status, pack(facts)) for facts in extracted]
         for (pending, blob, item), facts in zip(work, extracted):
             pending.fresh[(blob, item.kind)] = facts
     elif sum(len(i.data) for i in items) < SERIAL_BELOW:
-        results = extract_packed(items, registry.keywords, commands=registry.command_programs)
+        results = extract_packed(items, registry.callee_names, commands=registry.command_programs)
     else:
-        done = dict(_extract_parallel(_batches(items), jobs, registry.keywords, registry.command_programs))
+        done = dict(_extract_parallel(_batches(items), jobs, registry.callee_names, registry.command_programs))
         results = [done[id(item)] for item in items]
     cache.put_many([(blob, item.kind, packed) for (_, blob, item), (status, packed) in zip(work, results)
                     if status != ParseStatus.FAILED])
