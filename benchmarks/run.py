@@ -669,6 +669,7 @@ class Context:
 
 def bench(size: str, repeat: int, scratch: Path) -> Results:
     results = Results()
+    version = code_version()  # of the code as the snapshot takes it, not as it is at the end
     code = snapshot_code(scratch)
     registry = default_registry(str(code / "patterns"))
     log(f"building the corpus ({size})")
@@ -695,7 +696,7 @@ def bench(size: str, repeat: int, scratch: Path) -> Results:
     results.add(*memory_rows(ctx, cold2))
     log("semgrep")
     results.add(*semgrep_rows(c.repos, scratch, cold2))
-    results.notes.append(f"code measured: {code_version()} (copied at the start of the bench); "
+    results.notes.append(f"code measured: {version} (copied at the start of the bench); "
                          f"load average (1 min) {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end "
                          f"on {os.cpu_count()} cores: anything above 0 is another process sharing the machine")
     return results

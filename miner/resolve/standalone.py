@@ -105,9 +105,8 @@ def _command_rows(command: CommandPattern, program: str, words: list[ShellArg | 
         if word is None:
             return []
         legacy = registry.table("legacy_hf")
-        repo_type = next(iter(options.get(command.repo_type_option[0], ())), command.repo_type) \
-            if command.repo_type_option else command.repo_type
-        revision = next((v[0] for o in command.revision if (v := options.get(o))), None)
+        repo_type = _option(options, command.repo_type_option, command.repo_type)
+        revision = _option(options, command.revision)
         rows = []
         for value in word.values:
             verdict = ids.hf_id(value, legacy=legacy) if command.id_form == "hf" else ids.url_or_handle(value)
@@ -122,6 +121,11 @@ def _command_rows(command: CommandPattern, program: str, words: list[ShellArg | 
             ))
         return rows
     return []
+
+
+def _option(options: dict[str, tuple[str, ...]], names: tuple[str, ...], default: str | None = None) -> str | None:
+    """The value given to the first of the option `names` that a command line has."""
+    return next((values[0] for name in names if (values := options.get(name))), default)
 
 
 def _split_words(words: list[ShellArg | None], command: CommandPattern
