@@ -109,7 +109,6 @@ from miner.resolve import resolve_repo
 pytestmark = pytest.mark.filterwarnings("ignore:invalid escape sequence", "ignore::SyntaxWarning")
 
 REGISTRY = default_registry()
-KEYWORDS = REGISTRY.keywords
 LEGACY = sorted(k for k in ("bert-base-uncased", "gpt2", "roberta-base", "t5-small", "distilgpt2",
                             "xlm-roberta-base", "bert-base-german-dbmdz-cased", "albert-base-v2")
                 if k in REGISTRY.table("legacy_hf"))
@@ -592,8 +591,16 @@ def shell_script(w: World) -> str:
         opt, v, other = c.pick(opts), w.val("st"), w.val("st")
         launcher = c.pick(["python train.py", "python3 train.py", "accelerate launch train.py",
                            "torchrun --nproc_per_node 2 train.py", "python -m train", "nohup python train.py"])
-        form = c.int(0, 8)
-        if form == 0:
+        form = c.int(0, 11)
+        if form == 9:  # download command lines: an id is what they name, never what an upload or echo names
+            out.append(c.pick([f"hf download {w.allow(v.text)} --revision {w.junk()}",
+                               f"huggingface-cli download --repo-type model {w.allow(v.text)} weights.bin",
+                               f"hf upload {w.ghost()} ./out", f'echo "hf download {w.ghost()}"']))
+        elif form == 10:
+            out.append(c.pick([f"git clone --depth 1 https://huggingface.co/{w.allow(v.text)}",
+                               f"wget -O w.bin https://huggingface.co/{w.allow(v.text)}/resolve/main/w.bin",
+                               f"git clone https://github.com/{w.ghost()}"]))
+        elif form == 0:
             out.append(f"{launcher} --{opt} {w.allow(v.text)} --lr {w.junk()}")
         elif form == 1:
             out += [f'MODEL="{w.allow(v.text)}"', f'{launcher} --{opt}="$MODEL" --output_dir {w.junk()}']
@@ -740,7 +747,7 @@ _NOTEBOOK_ERRORS = ("invalid notebook JSON", "notebook ")
 
 
 def extract_checked(path: str, kind: FileKind, data: bytes) -> FileFacts:
-    facts = extract_file(WorkItem(path, kind, data), KEYWORDS)
+    facts = extract_file(WorkItem(path, kind, data), REGISTRY.callee_names, commands=REGISTRY.command_programs)
     assert isinstance(facts, FileFacts) and facts.path == path and facts.kind == kind
     assert isinstance(facts.status, ParseStatus)
     if looks_binary(data) or data.startswith(b"version https://git-lfs.github.com/spec/"):
@@ -940,7 +947,7 @@ def test_property_noisy_and_mutated_python(module: tuple[str, World, Draws], rou
 @settings(FUZZ, max_examples=600)
 @given(st.one_of(RANDOM_TEXT.map(lambda t: t.encode("utf-8", "surrogatepass")), st.binary(max_size=200)),
        st.sampled_from([("m.py", FileKind.PYTHON), ("n.ipynb", FileKind.NOTEBOOK), ("run.sh", FileKind.SHELL),
-                        ("Makefile", FileKind.SHELL), ("README.md", FileKind.SHELL),
+                        ("Makefile", FileKind.SHELL), ("README.md", FileKind.SHELL), ("Dockerfile", FileKind.SHELL),
                         ("c.yaml", FileKind.CONFIG), ("c.json", FileKind.CONFIG)]))
 def test_property_random_input_of_every_kind(data: bytes, target: tuple[str, FileKind]) -> None:
     path, kind = target

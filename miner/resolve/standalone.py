@@ -78,6 +78,9 @@ def standalone_usages(view: RepoView, registry: Registry, ctx: RepoContext, *, l
     return rows
 
 
+_REPO_TYPES = frozenset({"model", "dataset", "space"})
+
+
 def command_usages(view: RepoView, registry: Registry, ctx: RepoContext) -> list[Usage]:
     """The models that download commands in shell scripts, Makefiles, Markdown
     and notebook `!` lines name (their words come as `#1`, `#2`, ...)."""
@@ -106,6 +109,8 @@ def _command_rows(command: CommandPattern, program: str, words: list[ShellArg | 
             return []
         legacy = registry.table("legacy_hf")
         repo_type = _option(options, command.repo_type_option, command.repo_type)
+        if repo_type not in _REPO_TYPES:
+            repo_type = command.repo_type  # `--repo-type $KIND`, or a typo: the command's own default
         revision = _option(options, command.revision)
         rows = []
         for value in word.values:
