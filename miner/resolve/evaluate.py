@@ -392,7 +392,7 @@ class Evaluator:
         positional = list(itertools.takewhile(lambda p: not p.startswith("*"), params))
         index = position if position is not None else positional.index(name) if name in positional else None
         out: list[Candidate] = []
-        for caller_view, call, shift in itertools.islice(self._calls_of(scope, view), MAX_CALLERS):
+        for caller_view, call, shift in self._calls_of(scope, view):
             value = _argument(call, name, None if index is None else index + shift)
             key = ("caller", caller_view.path, call.line, name, index)
             if value is None or key in ctx.seen:
@@ -404,13 +404,14 @@ class Evaluator:
         return out
 
     def _calls_of(self, scope: Scope, view: FileView) -> list[tuple[FileView, CallSite, int]]:
-        """The in-repo calls that run function `scope`, with how many leading
-        positional arguments they pass besides the parameters (`Base.__init__(self, x)`).
+        """The in-repo calls that run function `scope` (MAX_CALLERS at most), with
+        how many leading positional arguments they pass besides the parameters
+        (`Base.__init__(self, x)`).
         A constructor runs for its class and for the subclasses that inherit
         it, and through `super().__init__(...)` in the subclasses that do not."""
         key = (view.path, scope.id)
         if key not in self._calls_of_memo:
-            self._calls_of_memo[key] = list(self._calls_of_uncached(scope, view))
+            self._calls_of_memo[key] = list(itertools.islice(self._calls_of_uncached(scope, view), MAX_CALLERS))
         return self._calls_of_memo[key]
 
     def _calls_of_uncached(self, scope: Scope, view: FileView) -> Iterator[tuple[FileView, CallSite, int]]:
