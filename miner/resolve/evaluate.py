@@ -76,6 +76,7 @@ _PATH_CALLS = re.compile(r"^(os\.path\.\w+|path\.\w+|Path|pathlib\.Path|PurePath
 _ENV_GETTERS = ("os.getenv", "os.environ.get", "getenv", "environ.get", "os.environ.setdefault")
 _NAMESPACES = frozenset({"Namespace", "SimpleNamespace", "EasyDict", "edict", "AttrDict", "Munch", "DotMap",
                          "ConfigDict", "Box"})
+_UI_COMPONENTS_WITH_CHOICES = frozenset({"Dropdown", "Radio", "CheckboxGroup"})  # gradio: choices come first
 _UI_CHOICES = frozenset({"selectbox", "radio", "select_slider", "pills", "segmented_control"})  # streamlit
 _PASS_THROUGH = frozenset({"str", "strip", "lower", "upper", "rstrip", "lstrip", "replace"})
 
@@ -349,6 +350,7 @@ class Evaluator:
                 kind = Resolution.ARGPARSE_DEFAULT if self._fired(scope, ctx.view) else Resolution.DEFAULT_PARAM
                 out += cli if cli is not None else wrap(self.eval(default, ctx), kind)
         out += self._click_default(scope, name, ctx)
+        out += self._ui_inputs(scope, name, ctx)
         out += self._callers(scope, name, ctx)
         return [c for c in out if c.value is not None]
 
@@ -380,6 +382,38 @@ class Evaluator:
             if name in names and default is not None:
                 out += wrap(self.eval(default, ctx.deeper()), Resolution.ARGPARSE_DEFAULT)
         return out
+
+    def _ui_inputs(self, scope: Scope, name: str, ctx: Ctx) -> list[Candidate]:
+        """A function that a Gradio interface runs, `gr.Interface(fn, inputs=[...])`:
+        what the input component in the parameter's place can hold."""
+        params = [p.name for p in scope.params if not p.name.startswith("*")]
+        if name not in params or _is_method(ctx.view, scope):
+            return []
+        out: list[Candidate] = []
+        for view, call in self.repo.callers.get("Interface", ())[:MAX_CALLERS]:
+            if _argument(call, "fn", 0) != scope.name or view.qualify(call.callee, call.scope) != "gradio.Interface":
+                continue
+            inputs = parse_expr(_argument(call, "inputs", 1) or "")
+            components = inputs.elts if isinstance(inputs, (ast.List, ast.Tuple)) else [inputs]
+            key = ("ui", view.path, call.line)
+            if params.index(name) < len(components) and key not in ctx.seen:
+                sub = Ctx(view, call.scope, ctx.depth + 1, ctx.seen | {key})
+                out += self._component_values(components[params.index(name)], sub)
+        return out
+
+    def _component_values(self, node: ast.expr | None, ctx: Ctx) -> list[Candidate]:
+        """What a Gradio input component can hold: its choices, and its value."""
+        if isinstance(node, ast.Name):  # `model = gr.Dropdown(...)` earlier
+            bound = [parse_expr(b.value) for s in ctx.view.chain(ctx.scope) for b in ctx.view.bindings.get((s, node.id), [])]
+            return [c for n in bound if isinstance(n, ast.Call) for c in self._component_values(n, ctx)]
+        if not isinstance(node, ast.Call) or not (ctx.view.qualify(_dotted(node.func) or "", ctx.scope) or "").startswith("gradio."):
+            return []
+        with_choices = (_dotted(node.func) or "").rsplit(".", 1)[-1] in _UI_COMPONENTS_WITH_CHOICES
+        choices = _call_arg(node, 0, "choices") if with_choices else None
+        value = _call_arg(node, None if with_choices else 0, "value")
+        found = [c for row in (self.iterate(choices, ctx.deeper()) if choices is not None else []) for cell in row for c in cell]
+        found += self.eval(value, ctx.deeper()) if value is not None else []
+        return _conditional([c for c in found if c.value is not None])
 
     def _callers(self, scope: Scope, name: str | None, ctx: Ctx, *, position: int | None = None) -> list[Candidate]:
         """Arguments that in-repo calls pass for parameter `name` of `scope`
