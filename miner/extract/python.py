@@ -53,12 +53,14 @@ _WALRUS = ts.Query(LANGUAGE, "(named_expression) @walrus")
 _PY2_STATEMENTS = ts.Query(LANGUAGE, "[(print_statement) (exec_statement)] @py2")
 _PY2_HINT = re.compile(rb"^[ \t]*(?:print|exec)[ \t]+[^\s(=]", re.M)
 
-# Calls the resolver reads besides the loading APIs: CLI definitions, and
-# `functools.partial`, which wraps a loading API.
+# Calls the resolver reads besides the loading APIs: CLI definitions,
+# `functools.partial`, which wraps a loading API, and the Gradio events that
+# run a function on input components.
 RESOLVER_CALLS = frozenset(
     {
         "add_argument", "set_defaults", "add_argument_group", "Fire", "run", "partial",
         "DEFINE_string", "DEFINE_enum", "DEFINE_list", "DEFINE_multi_string", "DEFINE",
+        "click", "submit", "change",
     }
 )
 # Receivers whose method results are never a model id: tensors, arrays, layers.

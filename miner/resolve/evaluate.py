@@ -76,6 +76,7 @@ _PATH_CALLS = re.compile(r"^(os\.path\.\w+|path\.\w+|Path|pathlib\.Path|PurePath
 _ENV_GETTERS = ("os.getenv", "os.environ.get", "getenv", "environ.get", "os.environ.setdefault")
 _NAMESPACES = frozenset({"Namespace", "SimpleNamespace", "EasyDict", "edict", "AttrDict", "Munch", "DotMap",
                          "ConfigDict", "Box"})
+_UI_EVENTS = ("click", "submit", "change")  # gradio: `component.click(fn, inputs=[...])`
 _UI_COMPONENTS_WITH_CHOICES = frozenset({"Dropdown", "Radio", "CheckboxGroup"})  # gradio: choices come first
 _UI_CHOICES = frozenset({"selectbox", "radio", "select_slider", "pills", "segmented_control"})  # streamlit
 _PASS_THROUGH = frozenset({"str", "strip", "lower", "upper", "rstrip", "lstrip", "replace"})
@@ -384,14 +385,16 @@ class Evaluator:
         return out
 
     def _ui_inputs(self, scope: Scope, name: str, ctx: Ctx) -> list[Candidate]:
-        """A function that a Gradio interface runs, `gr.Interface(fn, inputs=[...])`:
-        what the input component in the parameter's place can hold."""
+        """A function that Gradio runs, `gr.Interface(fn, inputs=[...])` or
+        `button.click(fn, inputs=[...])` in a file that imports gradio: what the
+        input component in the parameter's place can hold."""
         params = [p.name for p in scope.params if not p.name.startswith("*")]
         if name not in params or _is_method(ctx.view, scope):
             return []
         out: list[Candidate] = []
-        for view, call in self.repo.callers.get("Interface", ())[:MAX_CALLERS]:
-            if _argument(call, "fn", 0) != scope.name or view.qualify(call.callee, call.scope) != "gradio.Interface":
+        runs = [(view, call) for last in ("Interface", *_UI_EVENTS) for view, call in self.repo.callers.get(last, ())]
+        for view, call in runs[:MAX_CALLERS]:
+            if _argument(call, "fn", 0) != scope.name or not _runs_gradio(view, call):
                 continue
             inputs = parse_expr(_argument(call, "inputs", 1) or "")
             components = inputs.elts if isinstance(inputs, (ast.List, ast.Tuple)) else [inputs]
@@ -1085,6 +1088,13 @@ class Evaluator:
 
 def _is_param(scope: Scope, name: str) -> bool:
     return scope.kind == ScopeKind.FUNCTION and any(p.name.lstrip("*") == name for p in scope.params)
+
+
+def _runs_gradio(view: FileView, call: CallSite) -> bool:
+    """`gr.Interface(...)`, or an event method in a file that imports gradio."""
+    if call.callee.rsplit(".", 1)[-1] == "Interface":
+        return view.qualify(call.callee, call.scope) == "gradio.Interface"
+    return "." in call.callee and any(i.target.split(".")[0] == "gradio" for i in view.facts.imports)
 
 
 def _defines_init(view: FileView, cls: Scope) -> bool:
