@@ -92,6 +92,8 @@ CALLERS: tuple[tuple[str, str], ...] = (
     ("easyocr", "1.7.2"),
     ("litgpt", "0.5.13"),
     ("openai-whisper", "20250625"),
+    ("unsloth", "2026.10.9"),
+    ("unsloth_zoo", "2026.10.9"),
 )
 # The small size: a handful of packages, for a second memory figure.
 SMALL_NAMES: tuple[str, ...] = ("peft", "setfit", "span-marker", "gliner", "rerankers", "keybert")
