@@ -32,7 +32,7 @@ $(SEMGREP):
 bench: install $(SEMGREP)
 	PATH="$(CURDIR)/.venv-semgrep/bin:$$PATH" $(BIN)/python -m benchmarks.run
 
-golden: install  # regenerate tests/golden and the README table of libraries
+golden: install  # regenerate tests/golden and the table of libraries in docs/libraries.md
 	$(BIN)/python -m tests.golden --write
 
 clean:

@@ -15,7 +15,7 @@ from miner.tables import read_usages
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "corpus_usages.tsv"
-README = ROOT / "README.md"
+LIBRARIES = ROOT / "docs" / "libraries.md"  # the table of supported libraries
 START, END = "<!-- patterns:start -->", "<!-- patterns:end -->"
 COLUMNS = ("path", "line", "api", "hub", "repo_type", "model_id", "resolution", "canonical_id", "revision",
            "trust_remote_code", "vendored")
@@ -32,12 +32,12 @@ def corpus_tsv(out: Path) -> str:
     return "\t".join(("repo", *COLUMNS)) + "\n" + "\n".join(sorted(rows)) + "\n"
 
 
-def readme_with_patterns(readme: str) -> str:
-    """The README with its table of supported libraries regenerated from patterns/."""
+def with_patterns(page: str) -> str:
+    """The docs page with its table of supported libraries regenerated from patterns/."""
     from miner.patterns import default_registry
     from miner.supported import markdown_table
 
-    head, _, rest = readme.partition(START)
+    head, _, rest = page.partition(START)
     _, _, tail = rest.partition(END)
     return f"{head}{START}\n{markdown_table(default_registry())}\n{END}{tail}"
 
@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
         text = corpus_tsv(Path(tmp))
     if "--write" in argv:
         GOLDEN.write_text(text)
-        README.write_text(readme_with_patterns(README.read_text()))
+        LIBRARIES.write_text(with_patterns(LIBRARIES.read_text()))
         print(f"wrote {GOLDEN.relative_to(ROOT)}: {text.count(chr(10)) - 1} usages")
     else:
         sys.stdout.write(text)

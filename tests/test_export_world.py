@@ -3,8 +3,8 @@ codes of `export` and `report` on bad input.
 
 Two small git repositories are mined for real; a copy of the output folder
 is then keyed as if they had been cloned from GitHub (`acme/app`, `acme/lib`),
-which is what PeaTMOSS's keys are about. The README's SQL blocks are read from
-the README itself, so the queries the tests run are the ones users see.
+which is what PeaTMOSS's keys are about. The SQL blocks of the README and docs/ are
+read from the pages themselves, so the queries the tests run are the ones users see.
 """
 from __future__ import annotations
 
@@ -101,12 +101,16 @@ def peatmoss_db(path: Path) -> Path:
     return path
 
 
+DOCS = (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")))
+
+
 def readme_sql(marker: str) -> list[str]:
-    """The ```sql blocks between `<!-- {marker}:start -->` and `:end -->`."""
-    text = (ROOT / "README.md").read_text()
-    match = re.search(rf"<!-- {marker}:start -->(.*?)<!-- {marker}:end -->", text, re.S)
-    assert match, f"README has no {marker} section"
-    return re.findall(r"```sql\n(.*?)```", match.group(1), re.S)
+    """The ```sql blocks between `<!-- {marker}:start -->` and `:end -->`, in
+    README.md or a page of docs/ (one section per marker)."""
+    found = [m for page in DOCS
+             for m in re.findall(rf"<!-- {marker}:start -->(.*?)<!-- {marker}:end -->", page.read_text(), re.S)]
+    assert len(found) == 1, f"README.md and docs/ have {len(found)} {marker} sections, not one"
+    return re.findall(r"```sql\n(.*?)```", found[0], re.S)
 
 
 @pytest.fixture(scope="module")
