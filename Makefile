@@ -6,7 +6,7 @@ REPOS   ?= corpus/list.txt
 OUT     ?= out
 JOBS    ?= 0
 
-.PHONY: install mine test bench golden clean
+.PHONY: install mine test bench golden eval clean
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,14 @@ $(SEMGREP):
 
 bench: install $(SEMGREP)
 	PATH="$(CURDIR)/.venv-semgrep/bin:$$PATH" $(BIN)/python -m benchmarks.run
+
+# The labelled real-repository benchmark (benchmarks/accuracy/): needs the network,
+# or MIRRORS=DIR, a folder of git snapshots of the labelled repositories.
+MIRRORS ?=
+EVAL_OUT ?= out/eval
+
+eval: install
+	$(BIN)/python -m miner eval --out $(EVAL_OUT) --jobs $(JOBS) $(if $(MIRRORS),--mirrors $(MIRRORS))
 
 golden: install  # regenerate tests/golden and the table of libraries in docs/libraries.md
 	$(BIN)/python -m tests.golden --write

@@ -1,4 +1,4 @@
-"""The command line: `python -m miner mine|patterns|export|report ...`.
+"""The command line: `python -m miner mine|patterns|export|report|eval ...`.
 
 Exit codes: 0 when every line of the list was mined; 1 when the run finished
 and wrote its tables but some lines failed (see `repos.status`); 2 when the run
@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from miner.evaluation import run as evaluation
 from miner.export.load import ExportError
 from miner.known import KnownModelsError
 from miner.patterns import PatternError
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write a self-contained HTML page of the headline numbers")
     report.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="a folder written by `mine`")
     report.add_argument("--to", type=Path, default=None, metavar="FILE", help="the HTML file (default: OUT_DIR/report.html)")
+    evaluation.add_parser(sub)
     return parser
 
 
@@ -66,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "eval":
+            return evaluation.command(args)
         return _mine(args)
     except PatternError as exc:
         print(f"error: bad pattern file: {exc}", file=sys.stderr)
