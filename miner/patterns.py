@@ -23,6 +23,7 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     callee = ["transformers.*.from_pretrained"]   # fnmatch on the qualified name
     id = { position = 0, keywords = ["pretrained_model_name_or_path"] }
     # or id = { callee = true }: the id is the callee's last name (torchvision)
+    # or id = { keywords = ["default_args"], key = "model" }: a key of a dict argument
     entry = { position = 1, keywords = ["model"] }  # joined as `id:entry` (torch.hub)
     task = { position = 0, keywords = ["task"] }    # pipeline tasks
     task_defaults = "pipeline_tasks"               # table used when no id is given
@@ -36,6 +37,8 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     only_if = ["pretrained", "weights"]   # a hit only when one of these is given and truthy
     unless_false = ["weights"]            # no hit when one of these is given as None, False or ""
     local_if = { keyword = "source", value = "local" }
+    local_if_given = ["weights_path"]     # local when one of these is given and not None, False or ""
+    prefixed_loads = true                 # an id with one of `prefixes` loads weights whatever `only_if` says
     prefixes = { "hf_hub:" = "huggingface" }  # strip a prefix, and the hub it names
     require_prefix = false                    # ids without a listed prefix are not hub ids
     hub = ..., repo_type = ..., id_form = ... # per-API overrides
@@ -74,6 +77,7 @@ class ArgSpec:
     position: int | None = None
     keywords: tuple[str, ...] = ()
     callee: bool = False  # the value is the callee's own last name
+    key: str | None = None  # the value is this key of the dict given there
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,8 @@ class ApiPattern:
     only_if: tuple[str, ...] = ()
     unless_false: tuple[str, ...] = ()
     local_if: tuple[tuple[str, str], ...] = ()
+    local_if_given: tuple[str, ...] = ()
+    prefixed_loads: bool = False
     prefixes: tuple[tuple[str, str], ...] = ()
     require_prefix: bool = False
     canonical: str | None = None
@@ -221,7 +227,7 @@ _COMMAND_KEYS = {"program", "subcommand", "id", "value_options", "revision", "re
                  "id_form", "keywords"}
 _API_KEYS = {
     "callee", "id", "entry", "task", "task_defaults", "file", "revision", "trust_remote_code",
-    "auth", "repo_type_arg", "only_if", "unless_false", "local_if", "prefixes", "require_prefix", "hub",
+    "auth", "repo_type_arg", "only_if", "unless_false", "local_if", "local_if_given", "prefixed_loads", "prefixes", "require_prefix", "hub",
     "repo_type", "id_form", "canonical", "namespace", "note", "default_id", "also",
 }
 
@@ -229,12 +235,15 @@ _API_KEYS = {
 def _argspec(raw: object, where: str) -> ArgSpec | None:
     if raw is None:
         return None
-    if not isinstance(raw, dict) or set(raw) - {"position", "keywords", "callee"}:
-        raise PatternError(f"{where}: expected {{position, keywords, callee}}, got {raw!r}")
+    if not isinstance(raw, dict) or set(raw) - {"position", "keywords", "callee", "key"}:
+        raise PatternError(f"{where}: expected {{position, keywords, callee, key}}, got {raw!r}")
+    if "key" in raw and not isinstance(raw["key"], str):
+        raise PatternError(f"{where}: `key` must be a string, got {raw['key']!r}")
     return ArgSpec(
         position=raw.get("position"),
         keywords=tuple(raw.get("keywords", ())),
         callee=bool(raw.get("callee", False)),
+        key=raw.get("key"),
     )
 
 
@@ -292,6 +301,8 @@ def _api(lib: dict, raw: dict, where: str) -> ApiPattern:
         only_if=_names(raw.get("only_if"), f"{where}.only_if"),
         unless_false=_names(raw.get("unless_false"), f"{where}.unless_false"),
         local_if=((local_if["keyword"], str(local_if["value"])),) if local_if else (),
+        local_if_given=_names(raw.get("local_if_given"), f"{where}.local_if_given"),
+        prefixed_loads=bool(raw.get("prefixed_loads", False)),
         prefixes=tuple((raw.get("prefixes") or {}).items()),
         require_prefix=bool(raw.get("require_prefix", False)),
         canonical=raw.get("canonical", lib.get("canonical")),

@@ -34,4 +34,5 @@ def _arg(api) -> str:
     if spec.position is not None:
         parts.append(f"position {spec.position}")
     parts += [f"`{k}=`" for k in spec.keywords]
-    return " or ".join(parts) or "-"
+    where = " or ".join(parts) or "-"
+    return f"key `{spec.key!r}` of {where}" if spec.key is not None else where

@@ -36,3 +36,11 @@ def test_known_ids_must_be_a_regular_expression(tmp_path: Path) -> None:
     body = 'known_ids = "yolo(["\n[[api]]\ncallee = ["lib.Model"]\nid = { position = 0 }\n'
     with pytest.raises(PatternError, match="not a regular expression"):
         load_library(write(tmp_path, body))
+
+
+def test_an_id_may_be_a_key_of_a_dict_argument(tmp_path: Path) -> None:
+    body = '[[api]]\ncallee = ["lib.build"]\nid = { keywords = ["default_args"], key = "model" }\nlocal_if_given = ["weights_path"]\n'
+    apis, _ = load_library(write(tmp_path, body))
+    assert apis[0].id.key == "model" and apis[0].local_if_given == ("weights_path",)
+    with pytest.raises(PatternError, match="`key` must be a string"):
+        load_library(write(tmp_path, '[[api]]\ncallee = ["lib.build"]\nid = { keywords = ["a"], key = 1 }\n'))

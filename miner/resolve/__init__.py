@@ -10,7 +10,7 @@ from miner.records import FileFacts, Usage
 from miner.resolve import evaluate
 from miner.resolve.repo import RepoView
 from miner.resolve.standalone import standalone_usages
-from miner.resolve.usages import RepoContext, UsageBuilder, find_hits, vendored_roots
+from miner.resolve.usages import RepoContext, UsageBuilder, find_hits, hub_mirrors, vendored_roots
 
 
 def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commit: str | None,
@@ -18,7 +18,8 @@ def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commi
     """Every usage of a known loading API in the repository, in a stable order;
     what could not be done is added to `notes`."""
     view = RepoView(files)
-    ctx = RepoContext(repo=repo, commit=commit, vendored_roots=vendored_roots(files, registry))
+    ctx = RepoContext(repo=repo, commit=commit, vendored_roots=vendored_roots(files, registry),
+                      mirrors=hub_mirrors(files, registry))
     builder = UsageBuilder(view, registry, ctx)
     rows: list[Usage] = []
     for hit in find_hits(view, registry):

@@ -56,30 +56,41 @@ def _path_like(value: str) -> bool:
     return value.startswith(("/", "./", "../", "~", ".\\")) or "\\" in value or bool(re.match(r"^[A-Za-z]:[/\\]", value))
 
 
-_HUB_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?!datasets/|spaces/)([^/?#\s]+(?:/[^/?#\s]+)?)/?$")
-# A file or folder of a model repository at a revision: `.../owner/name/resolve/main/model.bin`
-# (`.../gpt2/resolve/...` for an un-namespaced legacy repository).
-_HUB_FILE_URL = re.compile(r"^https?://(?:www\.)?(?:huggingface\.co|hf\.co)/(?!datasets/|spaces/)"
-                           r"([^/?#\s]+(?:/[^/?#\s]+)??)/(?:resolve|blob|raw|tree)/([^/?#\s]+)(?:/([^?#\s]*))?(?:[?#]\S*)?$")
+_HF_HOSTS = ("huggingface.co", "hf.co")
+NO_MIRRORS: frozenset[str] = frozenset()
 
 
-def hub_file_url(value: str) -> IdVerdict | None:
+@lru_cache(maxsize=16)
+def _hub_urls(mirrors: frozenset[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The URL of a repository, and of a file or folder in it at a revision
+    (`.../owner/name/resolve/main/model.bin`; `.../gpt2/resolve/...` for an
+    un-namespaced legacy repository), on huggingface.co or one of `mirrors`
+    (hosts that serve the same paths, as `HF_ENDPOINT` mirrors do)."""
+    hosts = "|".join(re.escape(h) for h in sorted({*_HF_HOSTS, *mirrors}))
+    head = rf"^https?://(?:www\.)?(?:{hosts})/(?!datasets/|spaces/)"
+    return (re.compile(head + r"([^/?#\s]+(?:/[^/?#\s]+)?)/?$"),
+            re.compile(head + r"([^/?#\s]+(?:/[^/?#\s]+)??)/(?:resolve|blob|raw|tree)/([^/?#\s]+)(?:/([^?#\s]*))?(?:[?#]\S*)?$"))
+
+
+def hub_file_url(value: str, mirrors: frozenset[str] = NO_MIRRORS) -> IdVerdict | None:
     """The repository (and revision) that a Hugging Face file URL points into."""
-    match = _HUB_FILE_URL.match(value.strip())
+    match = _hub_urls(mirrors)[1].match(value.strip())
     if match is None or not all(_HF_PART.match(p) for p in match.group(1).split("/")):
         return None
     return IdVerdict(IdKind.HUB, match.group(1), hub="huggingface", revision=match.group(2),
                      file=match.group(3) or None)
 
 
-def hf_id(value: str, *, legacy: dict[str, str], namespace: str | None = None) -> IdVerdict:
+def hf_id(value: str, *, legacy: dict[str, str], namespace: str | None = None,
+          mirrors: frozenset[str] = NO_MIRRORS) -> IdVerdict:
     """A Hugging Face repository id (`owner/name`, or a legacy un-namespaced name;
-    a `https://huggingface.co/owner/name` URL names the same repository)."""
+    a `https://huggingface.co/owner/name` URL, or the same path on a mirror host,
+    names the same repository)."""
     value = value.strip()
-    in_repo = hub_file_url(value)
+    in_repo = hub_file_url(value, mirrors)
     if in_repo is not None:
         return in_repo
-    url = _HUB_URL.match(value)
+    url = _hub_urls(mirrors)[0].match(value)
     if url:
         value = url.group(1)
     if value.endswith("/") and not value.startswith(("http:", "https:")):
@@ -141,11 +152,11 @@ def _known(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def url_or_handle(value: str) -> IdVerdict:
+def url_or_handle(value: str, mirrors: frozenset[str] = NO_MIRRORS) -> IdVerdict:
     """A TF Hub / Kaggle URL or handle, kept as written; a Hugging Face file
     URL names its repository."""
     value = value.strip()
-    in_repo = hub_file_url(value)
+    in_repo = hub_file_url(value, mirrors)
     if in_repo is not None:
         return in_repo
     if re.match(r"^(https?|gs|hf|kaggle)://\S+$", value):
@@ -175,13 +186,13 @@ _PACKAGED_BUILDERS = frozenset({"json", "csv", "parquet", "text", "arrow", "pand
                                 "audiofolder", "videofolder", "webdataset", "xml", "cache", "spark", "hdf5", "pdffolder"})
 
 
-def hf_dataset_id(value: str) -> IdVerdict:
+def hf_dataset_id(value: str, mirrors: frozenset[str] = NO_MIRRORS) -> IdVerdict:
     """A Hugging Face dataset id: namespaced, or a canonical un-namespaced name."""
     value = value.strip()
     if value.lower() in _PACKAGED_BUILDERS:
         return LOCAL
     if "/" in value or _path_like(value):
-        return hf_id(value, legacy={})
+        return hf_id(value, legacy={}, mirrors=mirrors)
     if _HF_PART.match(value) and not _FILE_SUFFIX.search(value):
         return IdVerdict(IdKind.HUB, value)
     return LOCAL if _FILE_SUFFIX.search(value) else INVALID

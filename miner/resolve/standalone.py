@@ -53,7 +53,7 @@ def standalone_usages(view: RepoView, registry: Registry, ctx: RepoContext, *, l
 
     def add(path: str, line: int, carrier: str, key: str, value: str, kind: Resolution, expression: str) -> None:
         repo_type = keys.get(key)
-        verdict = ids.hf_id(value, legacy=legacy)
+        verdict = ids.hf_id(value, legacy=legacy, mirrors=ctx.mirrors)
         if repo_type is None or verdict.kind != ids.IdKind.HUB or (path, line, verdict.model_id) in done:
             return
         done.add((path, line, verdict.model_id))
@@ -114,7 +114,8 @@ def _command_rows(command: CommandPattern, program: str, words: list[ShellArg | 
         revision = _option(options, command.revision)
         rows = []
         for value in word.values:
-            verdict = ids.hf_id(value, legacy=legacy) if command.id_form == "hf" else ids.url_or_handle(value)
+            verdict = (ids.hf_id(value, legacy=legacy, mirrors=ctx.mirrors) if command.id_form == "hf"
+                       else ids.url_or_handle(value, ctx.mirrors))
             if verdict.kind != ids.IdKind.HUB:
                 continue
             rows.append(Usage(

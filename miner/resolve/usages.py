@@ -37,6 +37,7 @@ class RepoContext:
     repo: str
     commit: str | None
     vendored_roots: frozenset[str]  # folders holding a copy of a pattern library
+    mirrors: frozenset[str] = frozenset()  # hosts that serve the Hugging Face Hub's paths
 
 
 def find_hits(repo: RepoView, registry: Registry) -> list[Hit]:
@@ -174,6 +175,20 @@ def vendored_roots(files: list[FileFacts], registry: Registry) -> frozenset[str]
     return frozenset(roots)
 
 
+_ENDPOINT = re.compile(r"""^\s*(?:[rfbu]?["'])?https?://([A-Za-z0-9.-]+\.[A-Za-z]{2,})(?::\d+)?/?(?:["'])?\s*$""")
+
+
+def hub_mirrors(files: list[FileFacts], registry: Registry) -> frozenset[str]:
+    """Hosts whose URLs name Hugging Face repositories: the mirrors listed in
+    `patterns/_hf_mirrors.toml`, and the hosts the repository sets `HF_ENDPOINT`
+    to (a shell or dotenv variable, `os.environ["HF_ENDPOINT"] = ...`)."""
+    values = [v for f in files for var in f.shell_vars if var.name == "HF_ENDPOINT" for v in var.values]
+    values += [b.value for f in files for b in f.bindings
+               if "HF_ENDPOINT" in b.target and b.target.replace(" ", "").endswith(("['HF_ENDPOINT']", '["HF_ENDPOINT"]'))]
+    hosts = {m.group(1).lower() for v in values if (m := _ENDPOINT.match(v))}
+    return frozenset(registry.table("hf_mirrors")) | hosts
+
+
 def is_vendored(path: str, ctx: RepoContext) -> bool:
     parts = path.split("/")[:-1]
     return any(p in _VENDOR_DIRS for p in parts) or any(path.startswith(r) for r in ctx.vendored_roots)
@@ -200,8 +215,9 @@ class UsageBuilder:
 
     def _main_usages(self, hit: Hit) -> list[Usage]:
         api, call, view = hit.api, hit.call, hit.view
-        if api.only_if and not self._truthy_any(hit, api.only_if):
-            return []
+        prefixed_only = bool(api.only_if) and not self._truthy_any(hit, api.only_if)
+        if prefixed_only and not api.prefixed_loads:
+            return []  # `create_model("resnet50")`: the architecture, no weights
         if any(self._given_false(hit, kw) for kw in api.unless_false):
             return []  # `ResNet50(weights=None)`: no pretrained weights
         id_text = self._arg_text(call, api.id) if not api.id.callee else None
@@ -218,6 +234,10 @@ class UsageBuilder:
         if self._local_forced(hit):
             return [self._local(base)]
         cands = [c for text in texts for c in self.evaluator.values(text, view, call.scope, call.line)]
+        if prefixed_only and cands:  # only an id that names a hub outright loads weights (open_clip's `hf-hub:`)
+            prefixes = tuple(p for p, _ in api.prefixes)
+            if not (cands := [c for c in cands if not isinstance(c.value, str) or c.value.startswith(prefixes)]):
+                return []
         if api.require_prefix and not any(isinstance(c.value, str) and c.value.startswith(tuple(p for p, _ in api.prefixes))
                                           for c in cands):
             return []  # e.g. an architecture name: builds a model, loads no hub weights
@@ -229,7 +249,7 @@ class UsageBuilder:
         resolved = [r for r in rows if r.model_id is not None]
         if resolved:
             return _unique(resolved)
-        if any(r.resolution == Resolution.LOCAL_PATH.value for r in rows) or _looks_local(id_text):
+        if any(r.resolution == Resolution.LOCAL_PATH.value for r in rows) or api.id.key is None and _looks_local(id_text):
             return [self._local(base)]
         return [base]
 
@@ -287,15 +307,15 @@ class UsageBuilder:
         if form == "torch_hub":
             return ids.torch_hub(value, entry or None), hub
         if form == "hf_dataset":
-            return ids.hf_dataset_id(value), hub
+            return ids.hf_dataset_id(value, self.ctx.mirrors), hub
         if form == "hf":
             known = self.registry.table(api.canonical) if api.canonical else {}
             if value in known:
                 return ids.IdVerdict(ids.IdKind.HUB, value), hub
-            return ids.hf_id(value, legacy=self.legacy, namespace=api.namespace), hub
+            return ids.hf_id(value, legacy=self.legacy, namespace=api.namespace, mirrors=self.ctx.mirrors), hub
         full = f"{value}:{entry}" if entry else value
         if form == "url":
-            verdict = ids.url_or_handle(full)
+            verdict = ids.url_or_handle(full, self.ctx.mirrors)
             return verdict, hub or verdict.hub
         return ids.plain_name(full, known=api.known_ids), hub
 
@@ -366,6 +386,8 @@ class UsageBuilder:
         return bool(qualified and self.registry.match(qualified))
 
     def _local_forced(self, hit: Hit) -> bool:
+        if hit.api.local_if_given and self._truthy_any(hit, hit.api.local_if_given):
+            return True  # `from_pretrained("efficientnet-b0", weights_path="w.pth")`: the weights are a file
         for keyword, value in hit.api.local_if:
             text = self._arg_text(hit.call, ArgSpec(keywords=(keyword,)))
             if text is not None and any(c.value == value for c in self.evaluator.values(text, hit.view, hit.call.scope, hit.call.line)):
@@ -399,11 +421,11 @@ class UsageBuilder:
 
     def _truthy_any(self, hit: Hit, keywords: tuple[str, ...]) -> bool:
         """One of `keywords` is given, and not as a constant None, False or ""."""
-        return any(self._arg_text(hit.call, ArgSpec(keywords=(kw,))) is not None and not self._given_false(hit, kw)
+        return any(self._arg_text(hit.call, _spec_named(hit.api, kw)) is not None and not self._given_false(hit, kw)
                    for kw in keywords)
 
     def _given_false(self, hit: Hit, keyword: str) -> bool:
-        text = self._arg_text(hit.call, ArgSpec(keywords=(keyword,)))
+        text = self._arg_text(hit.call, _spec_named(hit.api, keyword))
         node = parse_expr(text) if text is not None else None
         return isinstance(node, ast.Constant) and node.value in (None, False, "")
 
@@ -430,8 +452,12 @@ class UsageBuilder:
 
     @staticmethod
     def _arg_text(call: CallSite, spec: ArgSpec | None) -> str | None:
-        if spec is None:
-            return None
+        """The source text of the argument `spec` names (`(arg)['key']` for a key of a dict argument)."""
+        text = UsageBuilder._argument(call, spec) if spec is not None else None
+        return f"({text})[{spec.key!r}]" if text is not None and spec.key is not None else text
+
+    @staticmethod
+    def _argument(call: CallSite, spec: ArgSpec) -> str | None:
         for arg in call.args:
             if arg.keyword is not None and arg.keyword in spec.keywords:
                 return arg.value
@@ -445,6 +471,16 @@ class UsageBuilder:
             if spec.position < len(positional):
                 return positional[spec.position]
         return None
+
+
+def _spec_named(api: ApiPattern, keyword: str) -> ArgSpec:
+    """Where a call gives the argument `keyword`: the API's entry or file spec
+    when it names that keyword (so a positional `pretrained` counts), else the
+    keyword alone."""
+    for spec in (api.entry, api.file):
+        if spec is not None and keyword in spec.keywords and spec.key is None:
+            return spec
+    return ArgSpec(keywords=(keyword,))
 
 
 def _stronger(a: Resolution, b: Resolution) -> Resolution:
