@@ -7,7 +7,7 @@
     cfg.from_pretrained("x")  # ok            (no usage at all on this line)
     in a vendored copy:  # expect-vendored: gpt2
 
-Several ids: `# expect: a, b`. Qualifiers after the ids: `hub=H type=T res=R`.
+Several ids: `# expect: a, b`. Qualifiers after the ids: `hub=H type=T res=R canonical=C`.
 Notebooks are annotated inside their code cells; lines count in the code
 cells joined with a newline, as CONTRACT.md says.
 """
@@ -52,7 +52,7 @@ def expectations(path: Path) -> dict[int, LineExpectation]:
             exp.vendored = bool(match.group(1))
             words = match.group(2).split()
             for word in words:
-                if "=" in word and word.split("=")[0] in ("hub", "type", "res"):
+                if "=" in word and word.split("=")[0] in ("hub", "type", "res", "canonical"):
                     key, value = word.split("=", 1)
                     exp.qualifiers[key] = value
                 else:
@@ -81,7 +81,7 @@ def check_file(path: Path, rel: str, usages: list) -> list[str]:
             if not found:
                 errors.append(f"{where}: expected {model_id}, found {[(u.model_id, u.resolution) for u in here]}")
                 continue
-            for key, attr in (("hub", "hub"), ("type", "repo_type"), ("res", "resolution")):
+            for key, attr in (("hub", "hub"), ("type", "repo_type"), ("res", "resolution"), ("canonical", "canonical_id")):
                 want = e.qualifiers.get(key)
                 if want and all(getattr(u, attr) != want for u in found):
                     errors.append(f"{where}: {model_id}: expected {key}={want}, got {[getattr(u, attr) for u in found]}")
