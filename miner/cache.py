@@ -13,7 +13,9 @@ import functools
 import hashlib
 import marshal
 import operator
+import os
 import sqlite3
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,10 +133,28 @@ _SETUP = (
 SETUP_SECONDS = 60.0
 
 
+DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")  # a truncated or overwritten file
+
+
 class FactsCache:
-    def __init__(self, path: Path, *, version: str):
+    def __init__(self, path: Path, *, version: str, repair: bool = False):
+        """Open (or create) the cache at `path`. With `repair` (the process that
+        coordinates a run, before any worker opens it), a damaged file is moved
+        aside with a warning and a new cache is started: what it held is only
+        parsed again."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.version = version
+        try:
+            self._open(path)
+        except sqlite3.DatabaseError as exc:
+            if not repair or getattr(exc, "sqlite_errorname", None) not in DAMAGED:
+                raise
+            aside = _set_aside(path)
+            print(f"warning: the facts cache {path} is damaged ({exc}); moved aside to {aside.name} "
+                  "and started anew (its files are parsed again)", file=sys.stderr)
+            self._open(path)
+
+    def _open(self, path: Path) -> None:
         self._db = sqlite3.connect(path, timeout=SETUP_SECONDS)
         try:
             self._set_up()
@@ -218,3 +238,14 @@ class FactsCache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a damaged cache (and its journal files) out of the way."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = path.with_name(path.name + suffix)
+        if source.exists():
+            os.replace(source, aside.with_name(aside.name + suffix))
+    return aside

@@ -2,21 +2,27 @@
 
 Exit codes: 0 when every line of the list was mined; 1 when the run finished
 and wrote its tables but some lines failed (see `repos.status`); 2 when the run
-could not start (bad arguments, unreadable list, bad pattern file, bad
-known-models file; for `export` and `report`: a missing or unreadable OUT_DIR).
+could not start or could not write its tables (bad arguments, unreadable list,
+bad pattern file, bad known-models file, an --out that cannot be written, a
+full disk; for `export` and `report`: a missing or unreadable OUT_DIR); 130
+when interrupted (Ctrl-C). Each fault is one line on stderr, never a
+traceback, and leaves the previous tables as they were.
 """
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
+import tempfile
 from pathlib import Path
 
 from miner.evaluation import run as evaluation
 from miner.export.load import ExportError
 from miner.known import KnownModelsError
 from miner.patterns import PatternError
+from miner.tables import TablesWritten
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_FILE_SECONDS = 86_400.0  # a day; the interval timer refuses a far longer one
 
 
@@ -77,6 +83,38 @@ def main(argv: list[str] | None = None) -> int:
     except (KnownModelsError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except TablesWritten:
+        print("interrupted: the new tables were written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("interrupted: previous tables kept" if args.command == "mine" else "interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:  # a full disk, a folder that went away: what and where
+        print(f"error: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except sqlite3.Error as exc:
+        where = f"the facts cache in {args.out}/.cache" if args.command == "mine" else "SQLite"
+        print(f"error: {where}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _os_error(exc: OSError) -> str:
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+def _unwritable(out: Path) -> str | None:
+    """Why the tables cannot be written in `out`, or None: it is (or can be
+    made) a folder in which a file can be created."""
+    if out.exists() and not out.is_dir():
+        return f"--out is not a folder: {out}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        return f"--out cannot be written: {_os_error(exc)}"
+    return None
 
 
 def _mine(args: argparse.Namespace) -> int:
@@ -92,6 +130,9 @@ def _mine(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if not args.repos.is_file():
         print(f"error: repository list not found: {args.repos}", file=sys.stderr)
+        return EXIT_USAGE
+    if why := _unwritable(args.out):
+        print(f"error: {why}", file=sys.stderr)
         return EXIT_USAGE
     options = MineOptions(
         repos=args.repos, out=args.out, jobs=args.jobs, workdir=args.workdir,

@@ -339,10 +339,7 @@ def _command(lib: dict, raw: dict, where: str) -> CommandPattern:
 
 
 def load_library(path: Path) -> tuple[list[ApiPattern], list[CommandPattern]]:
-    try:
-        lib = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PatternError(f"{path.name}: {exc}") from exc
+    lib = _read_toml(path)
     unknown = set(lib) - _LIBRARY_KEYS
     if unknown:
         raise PatternError(f"{path.name}: unknown keys {sorted(unknown)}")
@@ -355,9 +352,17 @@ def load_library(path: Path) -> tuple[list[ApiPattern], list[CommandPattern]]:
             [_command(lib, raw, f"{path.name}:command[{i}]") for i, raw in enumerate(lib.get("command", ()))])
 
 
+def _read_toml(path: Path) -> dict:
+    """A pattern file's TOML; unreadable, not UTF-8 or not TOML is a PatternError naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PatternError(f"{path}: {exc}") from exc
+
+
 def load_table(path: Path) -> dict[str, str]:
     """A `_name.toml` data table: its `[map]` section, name -> value."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data = _read_toml(path)
     table = data.get("map", {})
     if not isinstance(table, dict):
         raise PatternError(f"{path.name}: `map` must be a table")

@@ -1,7 +1,8 @@
 """The rows of the previous run over the same output folder.
 
 They stand for repositories whose commit has not changed, and for those that
-fail to fetch this time (kept, marked stale), so that nothing mined is lost.
+fail to fetch this time (kept, marked stale), so that nothing mined is lost;
+only when the four tables are one complete generation.
 """
 from __future__ import annotations
 
@@ -31,7 +32,16 @@ class Previous:
 
     @classmethod
     def load(cls, out: Path) -> "Previous":
+        """The rows of the last run, if its tables are one complete generation
+        (see `tables.write_generation`); otherwise none: every repository is
+        then resolved again (from the facts cache, without parsing again)."""
         previous = cls()
+        if not any((out / f"{name}.parquet").exists() for name in tables.TABLES):
+            return previous  # a first run
+        if tables.generation_of(out) is None:
+            print(f"warning: the tables in {out} are not one complete set (one is missing, unreadable or "
+                  "left by another run): none of their rows are reused", file=sys.stderr)
+            return previous
         try:
             by_repo: dict[str, list[Usage]] = defaultdict(list)
             for usage in tables.read_usages(out / "usages.parquet"):

@@ -10,13 +10,12 @@ files fetched when it is viewed.
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from miner.atomic import replacing
 from miner.export.load import ExportError, Mined, read_mined
 from miner.export.reuse import REVISION_HUBS, downloaded_file, file_format, trust_label
 
@@ -104,14 +103,8 @@ def write_report(out: Path, to: Path) -> Stats:
         raise ExportError(f"--to must be a file, not a folder: {to}")
     to.parent.mkdir(parents=True, exist_ok=True)
     page = render(stats)
-    fd, tmp = tempfile.mkstemp(prefix=f".{to.name}.", suffix=".tmp", dir=to.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.replace(tmp, to)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(to) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return stats
 
 

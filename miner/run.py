@@ -114,6 +114,8 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
     workdir = options.workdir or options.out / ".work"
     version = extractor_version(registry.version)
     prefilter = discover.Prefilter.build(registry)
+    with FactsCache(_cache_path(options), version=version, repair=True):
+        pass  # opened first here, rather than raced for by the workers; a damaged one is set aside
     previous = Previous.load(options.out)
     listed = mark_duplicates(specs)
     if options.scheduler:
@@ -229,8 +231,6 @@ def _mine_on_dask(listed, options: MineOptions, workdir: Path, registry: Registr
     from joblib import parallel_config
 
     early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
-    with FactsCache(_cache_path(options), version=extractor_version(registry.version)):
-        pass  # created here once, rather than raced for by the workers
     with Client(options.scheduler, timeout=60), parallel_config(backend="dask"):
         mined = Parallel(n_jobs=-1, batch_size=1)(tasks)
     by_index = {**early, **{i: r for (i, _), r in zip(todo, mined)}}
@@ -557,10 +557,12 @@ def _write(results: list[RepoResult], previous: Previous, options: MineOptions, 
     spans = {r.spec.key: r.spans for r in results if r.spans}
     repo_models = tables.repo_models_table(usages, include_vendored=options.include_vendored, spans=spans)
     usages_out = tables.usages_table(usages)
-    tables.write_atomic(tables.with_known(usages_out, mark_table(known, usages_out)), out / "usages.parquet")
-    tables.write_atomic(tables.with_known(repo_models, mark_table(known, repo_models)), out / "repo_models.parquet")
-    tables.write_atomic(tables.repos_table(results, stale=frozenset(stale)), out / "repos.parquet")
-    tables.write_atomic(tables.problems_table(problems), out / "problems.parquet")
+    tables.write_generation(out, {
+        "usages": tables.with_known(usages_out, mark_table(known, usages_out)),
+        "repo_models": tables.with_known(repo_models, mark_table(known, repo_models)),
+        "repos": tables.repos_table(results, stale=frozenset(stale)),
+        "problems": tables.problems_table(problems),
+    })
     summary.usages = len(usages)
     summary.models = repo_models.num_rows
     summary.stale = len(stale)

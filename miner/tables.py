@@ -1,21 +1,30 @@
 """The Parquet tables: explicit schemas, derived tables, atomic writes.
 
 The columns CONTRACT.md lists come first, in its order and types; what this
-project adds comes after them. A table is written to a temporary file in the
-output folder and moved into place, so a run killed midway leaves the previous
-table whole.
+project adds comes after them.
+
+The four tables of a run are one generation: each is written in full to a
+temporary file in the output folder first (a full disk or a Ctrl-C there
+leaves the previous tables untouched), then all are moved into place, and
+each carries the generation's id in its Parquet metadata. A set whose tables
+do not all carry the same id (a table deleted, or a run killed between the
+renames) is not one generation, and nothing of it is reused.
 """
 from __future__ import annotations
 
 import os
-import tempfile
+import signal
+import threading
+import uuid
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from miner.atomic import temporary_beside
 from miner.records import ModelSpan, Problem, RepoResult, Usage
 
 USAGES = pa.schema([
@@ -113,17 +122,67 @@ def problems_table(problems: Iterable[Problem]) -> pa.Table:
     return pa.Table.from_pydict({name: [getattr(p, name) for p in rows] for name in PROBLEMS.names}, schema=PROBLEMS)
 
 
-def write_atomic(table: pa.Table, path: Path) -> None:
-    """Write `table` to `path` so that readers see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+TABLES = ("usages", "repo_models", "repos", "problems")  # one generation, written together
+GENERATION_KEY = b"ptm_miner.generation"
+
+
+class TablesWritten(KeyboardInterrupt):
+    """A Ctrl-C that arrived while the new tables were being put in place:
+    they were all put in place first."""
+
+
+def write_generation(out: Path, written: dict[str, pa.Table]) -> str:
+    """Write the tables of one run (`TABLES`, by name) as one generation:
+    every table in full beside its place first, then all renamed, with
+    SIGINT/SIGTERM held back during the renames. Returns the generation id."""
+    generation = uuid.uuid4().hex
+    staged: list[tuple[Path, Path]] = []
     try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for name in TABLES:
+            path = out / f"{name}.parquet"
+            tmp = temporary_beside(path)
+            staged.append((tmp, path))
+            table = written[name]
+            metadata = {**(table.schema.metadata or {}), GENERATION_KEY: generation.encode()}
+            pq.write_table(table.replace_schema_metadata(metadata), tmp, compression="zstd")
+        with _signals_held():
+            for tmp, path in staged:
+                os.replace(tmp, path)
+    except KeyboardInterrupt as exc:
+        if all(not tmp.exists() for tmp, _ in staged) and len(staged) == len(TABLES):
+            raise TablesWritten() from exc
         raise
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+    return generation
+
+
+def generation_of(out: Path) -> str | None:
+    """The generation id the tables in `out` share, or None when they are not
+    one complete generation (a table missing, unreadable, or of another run)."""
+    ids = set()
+    for name in TABLES:
+        try:
+            metadata = pq.read_schema(out / f"{name}.parquet").metadata or {}
+        except (OSError, pa.ArrowException):
+            return None
+        ids.add(metadata.get(GENERATION_KEY))
+    return ids.pop().decode() if len(ids) == 1 and None not in ids else None
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block ends (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def read_usages(path: Path) -> list[Usage]:

@@ -11,12 +11,11 @@ tables. Only `repo_type = model` rows are exported (PeaTMOSS maps models only).
 """
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from miner.atomic import replacing
 from miner.export import keys
 from miner.export.load import ExportError, Mined
 
@@ -98,17 +97,11 @@ def write_peatmoss(mined: Mined, to: Path) -> PeatmossSummary:
     if to.is_dir():
         raise ExportError(f"--to must be a file for --format peatmoss, not a folder: {to}")
     to.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{to.name}.", suffix=".tmp", dir=to.parent)
-    os.close(fd)
-    try:
+    with replacing(to) as tmp:
         with sqlite3.connect(tmp) as con:
             con.executescript(SCHEMA)
             summary = _fill(con, mined, to)
         con.close()
-        os.replace(tmp, to)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return summary
 
 
