@@ -143,8 +143,8 @@ def _load(repo: str, row: dict[str, str], where: str) -> Load:
     if not row["hub"] or not row["path"]:
         raise LabelError(f"{where}: path and hub are required")
     model_id = row["model_id"] or None
-    if (model_id is None) != (row["resolution"] == Resolution.UNRESOLVED.value):
-        raise LabelError(f"{where}: an empty model_id goes with resolution unresolved, and only then")
+    if model_id is None and row["resolution"] != Resolution.UNRESOLVED.value:
+        raise LabelError(f"{where}: an empty model_id goes with resolution unresolved")
     origin = _ORIGIN.search(row["note"])
     return Load(repo, row["path"], _line(row["line"], where), model_id, row["hub"], row["repo_type"],
                 row["resolution"], row["optional"] == "true", role,
