@@ -38,7 +38,9 @@ import git
 
 from miner.records import RepoSpec, RepoStatus, SourceFile
 
-__all__ = ["RepoError", "Snapshot", "open_snapshot", "clone_dir_name"]
+__all__ = ["MISSING", "RepoError", "Snapshot", "open_snapshot", "clone_dir_name"]
+
+MISSING = -1  # the size of a listed blob that the object database does not hold
 
 _TRUE = shutil.which("true") or "/bin/true"
 # Overrides for settings a repository's own config (or a template) could use
@@ -432,7 +434,10 @@ def _parse_ls_tree(listing: bytes) -> Iterator[SourceFile]:
         fields = meta.split()
         if len(fields) != 4 or fields[1] != b"blob" or fields[0] == b"120000":
             continue  # empty record, submodule (type commit) or symlink
-        yield SourceFile(path=_decode_path(raw_path), blob=fields[2].decode("ascii"), size=int(fields[3]))
+        # A blob the object database lacks (a partial clone, a snapshot without its
+        # largest files) has size `BAD`: listed with MISSING, `_select` reports it.
+        size = int(fields[3]) if fields[3].isdigit() else MISSING
+        yield SourceFile(path=_decode_path(raw_path), blob=fields[2].decode("ascii"), size=size)
 
 
 def _decode_path(raw: bytes) -> str:

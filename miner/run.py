@@ -25,7 +25,7 @@ from miner.known import KnownModels, load_known, mark_table
 from miner.previous import Previous
 from miner.records import FileFacts, FileKind, ParseStatus, Problem, RepoResult, RepoSpec, RepoStatus, SourceFile
 from miner.repolist import mark_duplicates, read_repo_list
-from miner.repos import RepoError, open_snapshot
+from miner.repos import MISSING, RepoError, open_snapshot
 from miner.resolve import resolve_repo
 from miner.resolve.modules import referenced_files
 from miner.resolve.sourced import SOURCE_DEPTH
@@ -328,13 +328,17 @@ def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: Facts
 
 def _select(files: list[SourceFile], options: MineOptions, problems: list[Problem],
             repo: str) -> dict[str, tuple[SourceFile, FileKind]]:
-    """Files to consider, by path and size; what is too large is a problem row."""
+    """Files to consider, by path and size; what is too large, or missing from
+    the object database, is a problem row."""
     selected: dict[str, tuple[SourceFile, FileKind]] = {}
     for f in files:
         kind = discover.file_kind(f.path)
         if kind is None:
             continue
         limit = discover.limit_for(kind, options.max_bytes)
+        if f.size == MISSING:
+            problems.append(Problem(repo, f.path, "select", "missing", f"blob {f.blob} is not in the object database"))
+            continue
         if f.size > limit:
             problems.append(Problem(repo, f.path, "select", "too_large", f"{f.size} bytes > {limit}"))
             continue

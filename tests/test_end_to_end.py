@@ -1,6 +1,7 @@
 """The command line on real git repositories, read back from Parquet."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -312,3 +313,21 @@ def test_a_checked_in_model_folder_names_the_model_it_was_tuned_from(tmp_path: P
     assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
     found = {(u["path"], u["line"], u["api"], u["model_id"]) for u in rows(tmp_path / "out", "usages")}
     assert found == {("finetuned/config.json", 2, "config:_name_or_path", "distilbert-base-uncased")}
+
+
+def test_a_blob_missing_from_the_object_database_is_a_problem(tmp_path: Path) -> None:
+    """A partial clone, or a snapshot stored without its largest files, lists blobs
+    it does not hold (`ls-tree -l` gives their size as `BAD`): the rest of the
+    repository is mined and the absent file is a `missing` problem row."""
+    repo = make_repo(tmp_path / "src", {
+        "big.ipynb": "{}",
+        "load.py": 'from transformers import AutoModel\nAutoModel.from_pretrained("org/kept")\n',
+    })
+    blob = repo.git.rev_parse("HEAD:big.ipynb")
+    os.remove(tmp_path / "src" / ".git" / "objects" / blob[:2] / blob[2:])
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{tmp_path / 'src'}\n")
+    assert run(listing, tmp_path / "out") == 0
+    assert [u["model_id"] for u in rows(tmp_path / "out", "usages")] == ["org/kept"]
+    missing = [p for p in rows(tmp_path / "out", "problems") if p["reason"] == "missing"]
+    assert [(p["path"], p["stage"]) for p in missing] == [("big.ipynb", "select")]
