@@ -6,7 +6,9 @@ hub, repo_type, id), a Hugging Face id compared without case (the Hub treats
 it so). Call site: each labelled row is found when a mined usage sits on its
 path and line with its id (any id when the label has none); a usage at the
 row's `origin=` (where a script or config writes the id) counts apart, as
-does a usage on the right line with another id.
+does a usage on the right line with another id. A command continued over
+several lines is attributed to its first line, so a usage up to ORIGIN_SPAN
+lines above the origin, in its file, is at the origin.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from typing import Iterable, Mapping
 from miner.evaluation.labels import Decoy, Load, RepoLabels, Role
 
 HF = "huggingface"
+ORIGIN_SPAN = 30  # lines a continued command may span above the line that writes the id
 
 
 def norm(hub: str, model_id: str) -> str:
@@ -108,9 +111,11 @@ def score(labels: Iterable[RepoLabels], usages: Iterable[Mined], pairs: Iterable
     scores = Scores(unmined=dict(unmined or {}))
     known = {r.repo for r in labels}
     at: dict[tuple[str, str, int], list[Mined]] = defaultdict(list)
+    in_file: dict[tuple[str, str], list[Mined]] = defaultdict(list)
     for u in usages:
         if u.repo in known:
             at[(u.repo, u.path, u.line)].append(u)
+            in_file[(u.repo, u.path)].append(u)
             if u.model_id is not None:
                 scores.where.setdefault(Pair(u.repo, u.hub, u.repo_type, norm(u.hub, u.model_id)), []).append(u)
     for p in pairs:
@@ -118,7 +123,7 @@ def score(labels: Iterable[RepoLabels], usages: Iterable[Mined], pairs: Iterable
             scores.mined[p.pair] = p
     for r in labels:
         _label_pairs(r, scores)
-        scores.sites.extend(_site(load, at) for load in r.loads)
+        scores.sites.extend(_site(load, at, in_file) for load in r.loads)
         scores.n_decoys += len(r.decoys)
         scores.decoys_taken.extend(_decoys_taken(r, scores, at))
         if not any(p.repo == r.repo for p in scores.labelled) and r.repo not in scores.unmined:
@@ -139,15 +144,21 @@ def _label_pairs(r: RepoLabels, scores: Scores) -> None:
     scores.vendored_only |= vendored - scores.labelled.keys()
 
 
-def _site(load: Load, at: Mapping[tuple[str, str, int], list[Mined]]) -> SiteResult:
+def _site(load: Load, at: Mapping[tuple[str, str, int], list[Mined]],
+          in_file: Mapping[tuple[str, str], list[Mined]]) -> SiteResult:
     here = at.get((load.repo, load.path, load.line), [])
     if any(_same(load, u) for u in here):
         return SiteResult(load, Site.FOUND)
-    if load.origin and any(_same(load, u) for u in at.get((load.repo, *load.origin), [])):
+    if load.origin and any(_same(load, u) for u in _near_origin(load, in_file)):
         return SiteResult(load, Site.AT_ORIGIN)
     if here:
         return SiteResult(load, Site.OTHER_ID, tuple(sorted({u.model_id or f"<{u.resolution}>" for u in here})))
     return SiteResult(load, Site.MISSED)
+
+
+def _near_origin(load: Load, in_file: Mapping[tuple[str, str], list[Mined]]) -> list[Mined]:
+    path, line = load.origin
+    return [u for u in in_file.get((load.repo, path), []) if line - ORIGIN_SPAN <= u.line <= line]
 
 
 def _same(load: Load, u: Mined) -> bool:
