@@ -26,6 +26,15 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_FILE_SECONDS = 86_400.0  # a day; the interval timer refuses a far longer one
 
 
+def _roles(text: str) -> frozenset[str]:
+    from miner.resolve.roles import parse_roles
+
+    try:
+        return parse_roles(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ptm-miner", description="Mine repositories for the pre-trained models they load.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -40,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="seconds of extraction allowed per file; past it the file is a `failed` problem (default: 30)")
     mine.add_argument("--no-fetch", action="store_true", help="do not fetch repositories already cloned")
     mine.add_argument("--include-vendored", action="store_true",
-                      help="count usages inside vendored library copies in repo_models")
+                      help="count usages inside vendored library copies in repo_models (the same as adding vendored to --roles)")
+    mine.add_argument("--roles", type=_roles, default=None, metavar="ROLES",
+                      help="comma-separated usage roles that make a repo_models pair: code, test, example, docs, "
+                           "vendored (default: all but vendored)")
     mine.add_argument("--keep-removed", action="store_true",
                       help="keep rows of repositories no longer in the list")
     mine.add_argument("--backend", choices=("local", "dask"), default="local",
@@ -140,6 +152,7 @@ def _mine(args: argparse.Namespace) -> int:
         keep_removed=args.keep_removed, fetch=not args.no_fetch, timeout=args.timeout,
         history=args.history or args.since is not None, since=args.since,
         scheduler=args.scheduler if args.backend == "dask" else None, known_models=args.known_models,
+        roles=args.roles,
         **({"file_seconds": args.file_seconds} if args.file_seconds is not None else {}),
     )
     progress = _progress() if sys.stderr.isatty() else None

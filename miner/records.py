@@ -267,6 +267,7 @@ class Usage:
     auth: bool = False
     vendored: bool = False
     partial_parse: bool = False
+    role: str = "code"  # code, test, example, docs or vendored (miner/resolve/roles.py)
 
 
 @dataclass(frozen=True, slots=True)

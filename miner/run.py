@@ -44,6 +44,7 @@ class MineOptions:
     workdir: Path | None = None
     max_bytes: int = discover.DEFAULT_MAX_BYTES
     include_vendored: bool = False
+    roles: frozenset[str] | None = None  # which usage roles make a repo_models pair (None: all but vendored)
     keep_removed: bool = False
     fetch: bool = True
     timeout: float = 300.0
@@ -559,7 +560,8 @@ def _write(results: list[RepoResult], previous: Previous, options: MineOptions, 
     ]
     out = options.out
     spans = {r.spec.key: r.spans for r in results if r.spans}
-    repo_models = tables.repo_models_table(usages, include_vendored=options.include_vendored, spans=spans)
+    repo_models = tables.repo_models_table(usages, include_vendored=options.include_vendored, roles=options.roles,
+                                           spans=spans)
     usages_out = tables.usages_table(usages)
     tables.write_generation(out, {
         "usages": tables.with_known(usages_out, mark_table(known, usages_out)),

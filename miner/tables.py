@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from miner.atomic import temporary_beside
 from miner.records import ModelSpan, Problem, RepoResult, Usage
+from miner.resolve.roles import DEFAULT_ROLES, Role
 
 USAGES = pa.schema([
     ("repo", pa.string()), ("commit", pa.string()), ("path", pa.string()), ("line", pa.int32()),
@@ -33,7 +34,7 @@ USAGES = pa.schema([
     ("resolution", pa.string()), ("expression", pa.string()),
     ("library", pa.string()), ("canonical_id", pa.string()), ("revision", pa.string()),
     ("trust_remote_code", pa.bool_()), ("file", pa.string()), ("auth", pa.bool_()),
-    ("vendored", pa.bool_()), ("partial_parse", pa.bool_()),
+    ("vendored", pa.bool_()), ("partial_parse", pa.bool_()), ("role", pa.string()),
 ])
 
 REPO_MODELS = pa.schema([
@@ -41,6 +42,7 @@ REPO_MODELS = pa.schema([
     ("n_usages", pa.int32()), ("canonical_id", pa.string()), ("resolutions", pa.string()),
     ("first_seen", pa.string()), ("first_seen_date", pa.string()),
     ("last_seen", pa.string()), ("last_seen_date", pa.string()),
+    *((f"n_{role}", pa.int32()) for role in ("code", "test", "example", "docs", "vendored")),
 ])
 
 REPOS = pa.schema([
@@ -73,18 +75,27 @@ def usages_table(usages: Iterable[Usage]) -> pa.Table:
 
 
 def repo_models_table(usages: Iterable[Usage], *, include_vendored: bool = False,
+                      roles: frozenset[str] | None = None,
                       spans: dict[str, tuple[ModelSpan, ...]] | None = None) -> pa.Table:
     """One row per (repo, hub, repo_type, model_id): resolved ids only, never
-    local paths, and vendored library copies only when asked for. With spans
-    (`--history`), every model ever seen on the history gets a row, with when
-    it was first and last seen; one no longer used at HEAD has `n_usages` 0."""
+    local paths. A pair is made by the usages of the `roles` asked for (default:
+    all but `vendored`; `include_vendored` adds it); `n_<role>` counts each
+    role's usages of a pair that is made, and `n_usages` the total of the roles
+    asked for. With spans (`--history`), every model ever seen on the history
+    gets a row, with when it was first and last seen; one no longer used at
+    HEAD has `n_usages` 0."""
+    roles = (roles or DEFAULT_ROLES) | ({Role.VENDORED.value} if include_vendored else frozenset())
     counts: Counter[tuple[str, str, str, str]] = Counter()
+    by_role: Counter[tuple[tuple[str, str, str, str], str]] = Counter()
     canonical: dict[tuple[str, str, str, str], str | None] = {}
     kinds: dict[tuple[str, str, str, str], set[str]] = {}
     for u in usages:
-        if u.model_id is None or (u.vendored and not include_vendored):
+        if u.model_id is None:
             continue
         key = (u.repo, u.hub, u.repo_type, u.model_id)
+        by_role[(key, u.role)] += 1
+        if u.role not in roles:
+            continue
         counts[key] += 1
         canonical.setdefault(key, u.canonical_id)
         kinds.setdefault(key, set()).add(u.resolution)
@@ -103,6 +114,7 @@ def repo_models_table(usages: Iterable[Usage], *, include_vendored: bool = False
         "first_seen_date": [s.first_date if s else None for s in span_of],
         "last_seen": [s.last_commit if s else None for s in span_of],
         "last_seen_date": [s.last_date if s else None for s in span_of],
+        **{f"n_{role.value}": [by_role.get((k, role.value), 0) for k in keys] for role in Role},
     }, schema=REPO_MODELS)
 
 

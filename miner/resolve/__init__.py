@@ -9,6 +9,7 @@ from miner.patterns import Registry
 from miner.records import FileFacts, Usage
 from miner.resolve import evaluate
 from miner.resolve.repo import RepoView
+from miner.resolve.roles import with_roles
 from miner.resolve.standalone import standalone_usages
 from miner.resolve.usages import RepoContext, UsageBuilder, find_hits, hub_mirrors, vendored_roots
 
@@ -28,4 +29,5 @@ def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commi
     if builder.evaluator.out_of_time and notes is not None:
         notes.append(f"resolution ran past {evaluate.REPO_SECONDS:g} s: the arguments left were not evaluated "
                      "(their usages are unresolved or partly resolved)")
+    rows = with_roles(rows, registry.table("roles"), {f.path: f for f in files})
     return sorted(set(rows), key=lambda u: (u.path, u.line, u.api, u.model_id or "", u.resolution))
