@@ -99,9 +99,7 @@ def match_call(view: FileView, call: CallSite, registry: Registry, repo: RepoVie
     if qualified is None:
         if not view.binds(head, call.scope):
             candidates += [f"{module}.{call.callee}" for module in view.star_imports]
-        base = _library_base(view, head, registry, depth=0)
-        if base is not None:
-            candidates.append(base + dot + rest)
+        candidates += [base + dot + rest for base in _library_bases(view, head, registry, depth=0)]
         if dot:
             candidates += [cls + dot + rest for cls in _bound_classes(view, head, call.scope, registry)]
     for name in candidates:
@@ -148,20 +146,22 @@ def _names_in(node: ast.expr, view: FileView, follow: bool = True) -> list[str]:
     return out
 
 
-def _library_base(view: FileView, name: str, registry: Registry, depth: int) -> str | None:
-    """For an in-repo class deriving from a library class (`class M(BertModel)`),
-    the library class, so that `M.from_pretrained` is the library's method."""
+def _library_bases(view: FileView, name: str, registry: Registry, depth: int) -> list[str]:
+    """For an in-repo class deriving from library classes (`class M(BertModel)`,
+    `class Net(Backbone, PyTorchModelHubMixin)` where `Backbone(nn.Module)`),
+    every library class above it, nearest first, so that `M.from_pretrained`
+    is the method of whichever of them defines it."""
     if depth > 4:
-        return None
+        return []
+    found: list[str] = []
     for cls in view.defs.get(name, ()):
         for base in cls.bases:
             qualified = view.qualify(base, cls.parent or 0)
             if qualified and qualified.split(".")[0] in registry.roots:
-                return qualified
-            found = _library_base(view, base, registry, depth + 1) if "." not in base else None
-            if found:
-                return found
-    return None
+                found.append(qualified)
+            elif "." not in base:
+                found += _library_bases(view, base, registry, depth + 1)
+    return list(dict.fromkeys(found))
 
 
 def vendored_roots(files: list[FileFacts], registry: Registry) -> frozenset[str]:
