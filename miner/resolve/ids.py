@@ -152,13 +152,22 @@ def _known(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+# A downloaded file with one of these suffixes is an image, a recording, a video or
+# a page (a demo's example inputs), never model weights.
+_MEDIA_URL = re.compile(
+    r"\.(jpe?g|png|gif|bmp|webp|svg|tiff?|ico|mp3|wav|flac|ogg|m4a|mp4|avi|mov|mkv|webm|pdf|html?|css|js)"
+    r"([?#].*)?$", re.IGNORECASE)
+
+
 def url_or_handle(value: str, mirrors: frozenset[str] = NO_MIRRORS) -> IdVerdict:
     """A TF Hub / Kaggle URL or handle, kept as written; a Hugging Face file
-    URL names its repository."""
+    URL names its repository; a URL of a media file or a page is no model."""
     value = value.strip()
     in_repo = hub_file_url(value, mirrors)
     if in_repo is not None:
         return in_repo
+    if _MEDIA_URL.search(value):
+        return INVALID
     if re.match(r"^(https?|gs|hf|kaggle)://\S+$", value):
         return IdVerdict(IdKind.HUB, value)
     if _path_like(value) or value.startswith("file:"):
