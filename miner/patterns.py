@@ -147,8 +147,9 @@ class Registry:
     """All library patterns and data tables, with the lookups built once."""
 
     def __init__(self, apis: tuple[ApiPattern, ...], tables: dict[str, dict[str, str]], version: str,
-                 commands: tuple[CommandPattern, ...] = ()):
+                 commands: tuple[CommandPattern, ...] = (), rows: dict[str, tuple[dict, ...]] | None = None):
         self.apis = apis
+        self.rows = rows or {}  # the `[[row]]` records of each `_<name>.toml` (e.g. the projects of `_vendored.toml`)
         self.commands = commands
         self.command_programs = frozenset(p for c in commands for p in c.programs)
         self.tables = tables
@@ -369,6 +370,14 @@ def load_table(path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in table.items()}
 
 
+def load_rows(path: Path) -> tuple[dict, ...]:
+    """A `_name.toml` data file's `[[row]]` records (checked by the module that reads them)."""
+    rows = tomllib.loads(path.read_text(encoding="utf-8")).get("row", [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise PatternError(f"{path.name}: `row` must be an array of tables")
+    return tuple(rows)
+
+
 def load_registry(directory: Path = PATTERNS_DIR) -> Registry:
     import hashlib
 
@@ -376,15 +385,18 @@ def load_registry(directory: Path = PATTERNS_DIR) -> Registry:
     apis: list[ApiPattern] = []
     commands: list[CommandPattern] = []
     tables: dict[str, dict[str, str]] = {}
+    rows: dict[str, tuple[dict, ...]] = {}
     for path in sorted(directory.glob("*.toml")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
         if path.name.startswith("_"):
             tables[path.stem.lstrip("_")] = load_table(path)
+            rows[path.stem.lstrip("_")] = load_rows(path)
         else:
             library_apis, library_commands = load_library(path)
             apis += library_apis
             commands += library_commands
-    return Registry(apis=tuple(apis), tables=tables, version=digest.hexdigest()[:16], commands=tuple(commands))
+    return Registry(apis=tuple(apis), tables=tables, version=digest.hexdigest()[:16], commands=tuple(commands),
+                    rows=rows)
 
 
 @lru_cache(maxsize=4)

@@ -29,6 +29,8 @@ from miner.repos import MISSING, RepoError, open_snapshot
 from miner.resolve import resolve_repo
 from miner.resolve.modules import referenced_files
 from miner.resolve.sourced import SOURCE_DEPTH
+from miner.resolve import tree
+from miner.resolve.tree import TreeEvidence
 from miner import tables
 
 BATCH_BYTES = 2 * 1024 * 1024  # work sent to a worker at once
@@ -101,6 +103,7 @@ class _Pending:
     # Facts extracted in this process and resolved here too (one job): no need
     # to unpack what was just packed for the cache. Never sent to a worker.
     fresh: dict[tuple[str, FileKind], FileFacts] = field(default_factory=dict)
+    trees: dict[str | None, TreeEvidence] = field(default_factory=dict)  # by commit: what the tree says (copies, folders)
 
 
 def mine(options: MineOptions, *, registry: Registry | None = None,
@@ -310,6 +313,7 @@ def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: Facts
         scans: dict[tuple[str, FileKind], Scan] = {}
         for sha, date, files in listings:
             pending.files_seen = len(files)
+            pending.trees[sha] = tree.gather(files, snap.read_many)
             selected = _select(files, options, pending.problems if sha == snap.commit else [], spec.key)
             chosen, data = _choose(selected, snap, cache, prefilter, scans)
             pending.commits.append((sha, date, {p: (selected[p][0].blob, selected[p][1]) for p in chosen}))
@@ -506,14 +510,16 @@ def _resolved(pending: _Pending, registry: Registry) -> RepoResult:
     usages: list = []
     spans = SpanTracker()
     last_chosen: Chosen | None = None
+    last_tree: TreeEvidence | None = None
     head_facts: list[FileFacts] = []
     notes: list[str] = []
     for sha, date, chosen in pending.commits:
-        if chosen != last_chosen:  # the same files give the same usages
+        evidence = pending.trees.get(sha)
+        if chosen != last_chosen or evidence != last_tree:  # the same files give the same usages
             head_facts = _unpacked(pending, chosen)
             notes.clear()  # those of the last commit resolved (the head) are kept
-            usages = resolve_repo(head_facts, registry, repo=key, commit=sha, notes=notes)
-            last_chosen = chosen
+            usages = resolve_repo(head_facts, registry, repo=key, commit=sha, notes=notes, tree=evidence)
+            last_chosen, last_tree = chosen, evidence
         if date is not None:
             spans.see(usages, sha, date)
     problems = list(pending.problems) + [

@@ -8,19 +8,22 @@ from __future__ import annotations
 from miner.patterns import Registry
 from miner.records import FileFacts, Usage
 from miner.resolve import evaluate
+from miner.resolve.copies import copied_roots
 from miner.resolve.repo import RepoView
+from miner.resolve.shipped import documented_folders
+from miner.resolve.tree import TreeEvidence
 from miner.resolve.roles import with_roles
 from miner.resolve.standalone import standalone_usages
 from miner.resolve.usages import RepoContext, UsageBuilder, find_hits, hub_mirrors, vendored_roots
 
 
 def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commit: str | None,
-                 notes: list[str] | None = None) -> list[Usage]:
+                 notes: list[str] | None = None, tree: TreeEvidence | None = None) -> list[Usage]:
     """Every usage of a known loading API in the repository, in a stable order;
     what could not be done is added to `notes`."""
     view = RepoView(files)
-    ctx = RepoContext(repo=repo, commit=commit, vendored_roots=vendored_roots(files, registry),
-                      mirrors=hub_mirrors(files, registry))
+    ctx = RepoContext(repo=repo, commit=commit, vendored_roots=vendored_roots(files, registry) | copied_roots(tree, registry),
+                      mirrors=hub_mirrors(files, registry), tree=tree, documented=documented_folders(tree))
     builder = UsageBuilder(view, registry, ctx)
     rows: list[Usage] = []
     for hit in find_hits(view, registry):

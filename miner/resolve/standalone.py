@@ -54,7 +54,8 @@ def standalone_usages(view: RepoView, registry: Registry, ctx: RepoContext, *, l
     def add(path: str, line: int, carrier: str, key: str, value: str, kind: Resolution, expression: str) -> None:
         repo_type = keys.get(key)
         verdict = ids.hf_id(value, legacy=legacy, mirrors=ctx.mirrors)
-        if repo_type is None or verdict.kind != ids.IdKind.HUB or (path, line, verdict.model_id) in done:
+        if repo_type is None or verdict.kind != ids.IdKind.HUB or (path, line, verdict.model_id) in done \
+                or ctx.ships(verdict.model_id):
             return
         done.add((path, line, verdict.model_id))
         rows.append(Usage(

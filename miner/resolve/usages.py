@@ -17,6 +17,8 @@ from miner.records import Arg, CallSite, FileFacts, Resolution, Usage
 from miner.resolve import ids
 from miner.resolve.evaluate import LOCAL_VALUE, Candidate, Evaluator, parse_expr
 from miner.resolve.repo import FileView, RepoView, visible_at
+from miner.resolve.shipped import ships
+from miner.resolve.tree import TreeEvidence
 
 _VENDOR_DIRS = frozenset({"third_party", "thirdparty", "third-party", "vendor", "vendored", "_vendor",
                           "site-packages", "dist-packages", "node_modules", "external", "externals", "extern"})
@@ -38,6 +40,12 @@ class RepoContext:
     commit: str | None
     vendored_roots: frozenset[str]  # folders holding a copy of a pattern library
     mirrors: frozenset[str] = frozenset()  # hosts that serve the Hugging Face Hub's paths
+    tree: TreeEvidence | None = None  # what the commit's tree says (its folders, README)
+    documented: frozenset[str] = frozenset()  # folders the README documents as local (miner/resolve/shipped.py)
+
+    def ships(self, model_id: str | None) -> bool:
+        """A Hugging Face-shaped id that names a folder the repository ships or documents as local."""
+        return model_id is not None and ships(model_id, self.tree, self.documented)
 
 
 def find_hits(repo: RepoView, registry: Registry) -> list[Hit]:
@@ -244,7 +252,9 @@ class UsageBuilder:
         if not cands and self._passes_loaded_object(id_text, hit):
             return []  # the object came from another loading call, which is its own usage
         if api.entry is not None:
-            cands = self._with_entry(hit, cands)
+            given, cands = bool(cands), self._with_entry(hit, cands)
+            if given and not cands:
+                return []  # `create_model(arch, pretrained=args.pretrained)`, the option's default "": no weights
         rows = [r for r in (self._row(base, c, hit) for c in cands) if r is not None]
         resolved = [r for r in rows if r.model_id is not None]
         if resolved:
@@ -275,7 +285,7 @@ class UsageBuilder:
         if not isinstance(cand.value, str):
             return None
         verdict, hub = self._verdict(cand.value, hit.api)
-        if verdict.kind == ids.IdKind.LOCAL:
+        if verdict.kind == ids.IdKind.LOCAL or (hub or base.hub) == "huggingface" and self.ctx.ships(verdict.model_id):
             return self._local(base)
         if verdict.kind == ids.IdKind.INVALID:
             return None
@@ -355,6 +365,13 @@ class UsageBuilder:
     def _with_entry(self, hit: Hit, cands: list[Candidate]) -> list[Candidate]:
         entry_text = self._arg_text(hit.call, hit.api.entry)
         entries = self.evaluator.values(entry_text, hit.view, hit.call.scope, hit.call.line) if entry_text else []
+        if entries and set(hit.api.entry.keywords) & set(hit.api.only_if):
+            # The entry is also the weights flag (open_clip's `pretrained`): where every value
+            # it takes is empty, the call builds the architecture, and only a prefixed id loads.
+            entries = [e for e in entries if e.value not in ("", None, False)]
+            if not entries:
+                prefixes = tuple(p for p, _ in hit.api.prefixes) if hit.api.prefixed_loads else ()
+                return [c for c in cands if prefixes and isinstance(c.value, str) and c.value.startswith(prefixes)]
         named = [e for e in entries if isinstance(e.value, str)] or [Candidate("", Resolution.LITERAL)]
         out = []
         for c in cands:

@@ -1,0 +1,88 @@
+"""Which folders of a repository are copies of another project.
+
+A fork of fairseq at the root, LAVIS or Megatron in a folder of their own,
+`taming-transformers` checked out under `src/`, MiDaS copied into
+`annotator/midas/`: their loading calls are the upstream project's, not the
+repository's. A copy is recognised by what it is, from the projects listed in
+`patterns/_vendored.toml`: a folder (or the repository itself) whose own
+setup.py / setup.cfg / pyproject.toml names a listed distribution; a package
+with a listed project's name that holds that project's layout; a folder below
+the root with its own LICENSE naming the upstream copyright holder.
+
+The evidence is read with the tree (`miner/resolve/tree.py`) and judged
+here with the registry's data (`copied_roots`). What cannot be read (a
+setup.py that computes its name) is no evidence: unknown means keep.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from miner.patterns import PatternError, Registry
+from miner.resolve.tree import TreeEvidence, normalise
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    name: str
+    distributions: frozenset[str]
+    package: str | None
+    layouts: tuple[tuple[str, ...], ...]
+    holders: tuple[str, ...]
+
+
+def copied_roots(tree: TreeEvidence | None, registry: Registry) -> frozenset[str]:
+    """Folders (`path/`, or "" for the whole repository) that hold a copy of a
+    listed project."""
+    if tree is None:
+        return frozenset()
+    listed = projects(registry)
+    roots = {_root(folder) for folder, name in tree.manifests if any(name in p.distributions for p in listed)}
+    roots |= {_root(folder) for folder, text in tree.licenses
+              if any(h in text for p in listed for h in p.holders)}
+    roots |= set(_packages_with_layout(tree, listed))
+    return frozenset(roots)
+
+
+def _root(folder: str) -> str:
+    return f"{folder}/" if folder else ""
+
+
+def _packages_with_layout(tree: TreeEvidence, listed: tuple[Project, ...]) -> Iterator[str]:
+    """`.../<package>/` folders that are packages (an `__init__.py`) holding
+    every path of one of their project's layouts (`x/`: a folder)."""
+    by_package = {p.package: p for p in listed if p.package and p.layouts}
+    present = set(tree.py_paths)
+    for init in tree.py_paths:
+        parts = init.split("/")
+        if parts[-1] != "__init__.py" or len(parts) < 2 or parts[-2] not in by_package:
+            continue
+        root = "/".join(parts[:-1]) + "/"
+        for layout in by_package[parts[-2]].layouts:
+            if all((root + entry)[:-1] in tree.folders if entry.endswith("/") else root + entry in present
+                   for entry in layout):
+                yield root
+                break
+
+
+_CHECKED: dict[str, tuple[Project, ...]] = {}
+
+
+def projects(registry: Registry) -> tuple[Project, ...]:
+    """The projects of `patterns/_vendored.toml`, checked once per registry version."""
+    found = _CHECKED.get(registry.version)
+    if found is None:
+        found = _CHECKED[registry.version] = tuple(_project(row, i) for i, row in enumerate(registry.rows.get("vendored", ())))
+    return found
+
+
+def _project(row: dict, i: int) -> Project:
+    where = f"_vendored.toml:row[{i}]"
+    unknown = set(row) - {"name", "distributions", "package", "layouts", "holders"}
+    if unknown or "name" not in row:
+        raise PatternError(f"{where}: `name` is required; unknown keys {sorted(unknown)}")
+    layouts = row.get("layouts", [])
+    if not (isinstance(layouts, list) and all(isinstance(entry, list) and entry and all(isinstance(e, str) for e in entry)
+                                              for entry in layouts)):
+        raise PatternError(f"{where}: `layouts` must be a list of non-empty lists of paths")
+    return Project(str(row["name"]), frozenset(normalise(d) for d in row.get("distributions", [])),
+                   row.get("package"), tuple(tuple(entry) for entry in layouts), tuple(row.get("holders", [])))
