@@ -41,6 +41,8 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     prefixed_loads = true                 # an id with one of `prefixes` loads weights whatever `only_if` says
     prefixes = { "hf_hub:" = "huggingface" }  # strip a prefix, and the hub it names
     require_prefix = false                    # ids without a listed prefix are not hub ids
+    require_known = false                     # a hit only for an id matching the library's known_ids
+                                              # (generic downloaders: a weights-file URL is a load, another URL is not)
     hub = ..., repo_type = ..., id_form = ... # per-API overrides
 
     [[command]]                       # a command line that downloads a model
@@ -105,6 +107,7 @@ class ApiPattern:
     prefixed_loads: bool = False
     prefixes: tuple[tuple[str, str], ...] = ()
     require_prefix: bool = False
+    require_known: bool = False  # only ids matching `known_ids` make a usage; nothing else is one
     canonical: str | None = None
     namespace: str | None = None
     keywords: tuple[str, ...] = ()  # extra prefilter keywords of its library
@@ -228,7 +231,7 @@ _COMMAND_KEYS = {"program", "subcommand", "id", "value_options", "revision", "re
                  "id_form", "keywords"}
 _API_KEYS = {
     "callee", "id", "entry", "task", "task_defaults", "file", "revision", "trust_remote_code",
-    "auth", "repo_type_arg", "only_if", "unless_false", "local_if", "local_if_given", "prefixed_loads", "prefixes", "require_prefix", "hub",
+    "auth", "repo_type_arg", "only_if", "unless_false", "local_if", "local_if_given", "prefixed_loads", "prefixes", "require_prefix", "require_known", "hub",
     "repo_type", "id_form", "canonical", "namespace", "note", "default_id", "also",
 }
 
@@ -266,6 +269,13 @@ def _regex(raw: object, where: str) -> str | None:
     except re.error as exc:
         raise PatternError(f"{where}: not a regular expression: {exc}") from exc
     return str(raw)
+
+
+def _require_known(raw: dict, lib: dict, where: str) -> bool:
+    wanted = bool(raw.get("require_known", False))
+    if wanted and not lib.get("known_ids"):
+        raise PatternError(f"{where}: require_known needs the library's known_ids")
+    return wanted
 
 
 def _api(lib: dict, raw: dict, where: str) -> ApiPattern:
@@ -306,6 +316,7 @@ def _api(lib: dict, raw: dict, where: str) -> ApiPattern:
         prefixed_loads=bool(raw.get("prefixed_loads", False)),
         prefixes=tuple((raw.get("prefixes") or {}).items()),
         require_prefix=bool(raw.get("require_prefix", False)),
+        require_known=_require_known(raw, lib, where),
         canonical=raw.get("canonical", lib.get("canonical")),
         namespace=raw.get("namespace", lib.get("namespace")),
         keywords=_names(lib.get("keywords"), f"{where}.keywords"),

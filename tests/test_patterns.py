@@ -44,3 +44,11 @@ def test_an_id_may_be_a_key_of_a_dict_argument(tmp_path: Path) -> None:
     assert apis[0].id.key == "model" and apis[0].local_if_given == ("weights_path",)
     with pytest.raises(PatternError, match="`key` must be a string"):
         load_library(write(tmp_path, '[[api]]\ncallee = ["lib.build"]\nid = { keywords = ["a"], key = 1 }\n'))
+
+
+def test_require_known_needs_the_library_s_known_ids(tmp_path: Path) -> None:
+    body = '[[api]]\ncallee = ["lib.fetch"]\nid = { position = 0 }\nrequire_known = true\n'
+    with pytest.raises(PatternError, match="require_known needs the library's known_ids"):
+        load_library(write(tmp_path, body))
+    apis, _ = load_library(write(tmp_path, 'known_ids = "https://.*[.]pt"\n' + body))
+    assert apis[0].require_known and apis[0].known_ids == "https://.*[.]pt"

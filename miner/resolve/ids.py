@@ -152,6 +152,11 @@ def _known(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def is_known(value: str, pattern: str) -> bool:
+    """`value` is one of the ids a library's `known_ids` regex names."""
+    return _known(pattern).fullmatch(value.strip()) is not None
+
+
 # A downloaded file with one of these suffixes is an image, a recording, a video or
 # a page (a demo's example inputs), never model weights.
 _MEDIA_URL = re.compile(

@@ -249,6 +249,9 @@ class UsageBuilder:
         if api.require_prefix and not any(isinstance(c.value, str) and c.value.startswith(tuple(p for p, _ in api.prefixes))
                                           for c in cands):
             return []  # e.g. an architecture name: builds a model, loads no hub weights
+        if api.require_known:  # a generic downloader: only a known kind of id is a model load
+            if not (cands := [c for c in cands if isinstance(c.value, str) and ids.is_known(c.value, api.known_ids)]):
+                return []
         if not cands and self._passes_loaded_object(id_text, hit):
             return []  # the object came from another loading call, which is its own usage
         if api.entry is not None:
