@@ -36,6 +36,7 @@ from miner import tables
 BATCH_BYTES = 2 * 1024 * 1024  # work sent to a worker at once
 GROUP_BYTES = 16 * 1024 * 1024  # bytes read ahead before extracting (bounds memory)
 SERIAL_BELOW = 256 * 1024  # less than this is extracted in-process: IPC would cost more
+REPO_BYTES = 1024 ** 3  # file contents one repository may hold while it is read, each blob counted once
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class MineOptions:
     since: str | None = None  # with history: commits after this date
     known_models: Path | None = None  # a CSV/Parquet list of hub ids: fills the `known` column
     file_seconds: float = budget.FILE_SECONDS  # extraction time allowed per file
+    max_repo_bytes: int = REPO_BYTES
 
 
 @dataclass
@@ -218,7 +220,7 @@ def _mine_per_repository(listed, options: MineOptions, workdir: Path, registry: 
                          progress: Callable[[str], None] | None) -> list[RepoResult]:
     early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
 
-    def report(result: RepoResult) -> None:
+    def report(_: int, result: RepoResult) -> None:
         if progress:
             progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
 
@@ -278,8 +280,8 @@ def _groups(specs: list[tuple[RepoSpec, bool]], options: MineOptions, workdir: P
             group.append(RepoResult(spec, exc.status, error=exc.message))
             continue
         group.append(pending)
-        if isinstance(pending, _Pending):
-            pending_bytes += sum(len(item.data) for _, item in pending.work)
+        if isinstance(pending, _Pending):  # what it really holds: each blob once, and its cached facts
+            pending_bytes += sum(len(item.data) for _, item in pending.work) + sum(map(len, pending.facts.values()))
         if pending_bytes >= GROUP_BYTES:
             yield group
             group, pending_bytes = [], 0
@@ -311,11 +313,12 @@ def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: Facts
         pending = _Pending(spec, snap.commit, 0, [], {}, [], [])
         queued: set[tuple[str, FileKind]] = set()
         scans: dict[tuple[str, FileKind], Scan] = {}
+        held = _Held(options.max_repo_bytes)
         for sha, date, files in listings:
             pending.files_seen = len(files)
             pending.trees[sha] = tree.gather(files, snap.read_many)
             selected = _select(files, options, pending.problems if sha == snap.commit else [], spec.key)
-            chosen, data = _choose(selected, snap, cache, prefilter, scans)
+            chosen, data = _choose(selected, snap, cache, prefilter, scans, held)
             pending.commits.append((sha, date, {p: (selected[p][0].blob, selected[p][1]) for p in chosen}))
             for path in sorted(chosen):
                 f, kind = selected[path]
@@ -327,8 +330,28 @@ def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: Facts
                     pending.facts[key] = cached
                     continue
                 queued.add(key)
-                pending.work.append((f.blob, WorkItem(path, kind, data.get(path) or snap.read(f), options.file_seconds)))
+                raw = data[path] if path in data else held.add(f.blob, snap.read(f))
+                pending.work.append((f.blob, WorkItem(path, kind, raw, options.file_seconds)))
         return pending
+
+
+
+class _Held:
+    """The contents a repository holds while it is read, each blob counted
+    once (2,000 paths of one blob hold it once). Past the bound, the
+    repository is a `failed` row of its own, before the run runs out of memory."""
+
+    def __init__(self, bound: int):
+        self.bound, self.bytes, self.blobs = bound, 0, set()
+
+    def add(self, blob: str, raw: bytes) -> bytes:
+        if blob not in self.blobs:
+            self.blobs.add(blob)
+            self.bytes += len(raw)
+            if self.bytes > self.bound:
+                raise RepoError(RepoStatus.FAILED, f"its candidate files hold more than {self.bound} bytes "
+                                "(each distinct file counted once): too large to mine in memory")
+        return raw
 
 
 def _select(files: list[SourceFile], options: MineOptions, problems: list[Problem],
@@ -352,30 +375,31 @@ def _select(files: list[SourceFile], options: MineOptions, problems: list[Proble
 
 
 def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: FactsCache,
-            prefilter: discover.Prefilter, memo: dict[tuple[str, FileKind], Scan]) -> tuple[set[str], dict[str, bytes]]:
+            prefilter: discover.Prefilter, memo: dict[tuple[str, FileKind], Scan],
+            held: "_Held") -> tuple[set[str], dict[str, bytes]]:
     """The files to extract: those the prefilter wants, plus Python modules they
     import and Python modules that import them, and the config and shell files
     that these name (`open("conf/x.yaml")`, `source env.sh`). Scans are cached
     by blob (and kept in `memo` across the commits of one repository)."""
     scans: dict[str, Scan] = {}
-    data: dict[str, bytes] = {}
+    data: dict[str, bytes] = {}  # the paths of one blob share one bytes object
     new_scans = []
-    unseen: list[tuple[str, SourceFile, FileKind]] = []
+    unseen: dict[tuple[str, FileKind], list[str]] = {}  # paths of each blob not scanned yet: read once
     for path, (f, kind) in selected.items():
         scan = memo.get((f.blob, kind)) or cache.get_scan(f.blob, kind)
         if scan is None:
-            unseen.append((path, f, kind))
+            unseen.setdefault((f.blob, kind), []).append(path)
         else:
             memo[(f.blob, kind)] = scans[path] = scan
-    for (path, f, kind), raw in zip(unseen, snap.read_many([f for _, f, _ in unseen])):
-        scan = memo.get((f.blob, kind))  # the same blob at another path
-        if scan is None:
-            imports = tuple(sorted(discover.imported_modules(raw))) if kind == FileKind.PYTHON else ()
-            scan = Scan(prefilter.wants(kind, raw, path), imports, _named_files(kind, raw))
-            new_scans.append((f.blob, kind, scan))
+    first = [selected[paths[0]][0] for paths in unseen.values()]
+    for ((blob, kind), paths), raw in zip(unseen.items(), snap.read_many(first)):
+        imports = tuple(sorted(discover.imported_modules(raw))) if kind == FileKind.PYTHON else ()
+        scan = memo[(blob, kind)] = Scan(prefilter.wants(kind, raw, paths[0]), imports, _named_files(kind, raw))
+        new_scans.append((blob, kind, scan))
         if scan.wanted or kind == FileKind.PYTHON:
-            data[path] = raw
-        memo[(f.blob, kind)] = scans[path] = scan
+            held.add(blob, raw)
+            data.update(dict.fromkeys(paths, raw))
+        scans.update(dict.fromkeys(paths, scan))
     cache.put_scans(new_scans)
     wanted = {p for p, s in scans.items() if s.wanted}
     py_files = [f for f, kind in selected.values() if kind == FileKind.PYTHON]
@@ -429,38 +453,45 @@ def _extract_group(group: list, jobs: int, cache: FactsCache, registry: Registry
     if not work:
         return
     items = [item for _, _, item in work]
+    blob_of = {id(item): blob for _, blob, item in work}
+    done: dict[int, tuple[ParseStatus, bytes]] = {}
+
+    def keep(batch: list[WorkItem], outs: list[tuple[ParseStatus, bytes]]) -> None:
+        """Commit a batch's facts at once: a run killed later keeps them."""
+        cache.put_many([(blob_of[id(item)], item.kind, packed) for item, (status, packed) in zip(batch, outs)
+                        if status != ParseStatus.FAILED])
+        done.update((id(item), out) for item, out in zip(batch, outs))
+
     if jobs <= 1:
-        extracted = extract_batch(items, registry.callee_names, commands=registry.command_programs)
-        results = [(facts.status, pack(facts)) for facts in extracted]
-        for (pending, blob, item), facts in zip(work, extracted):
-            pending.fresh[(blob, item.kind)] = facts
+        fresh: dict[int, FileFacts] = {}
+        for batch in _batches(items):
+            extracted = extract_batch(batch, registry.callee_names, commands=registry.command_programs)
+            fresh.update((id(item), facts) for item, facts in zip(batch, extracted))
+            keep(batch, [(facts.status, pack(facts)) for facts in extracted])
+        for pending, blob, item in work:
+            pending.fresh[(blob, item.kind)] = fresh[id(item)]
     elif sum(len(i.data) for i in items) < SERIAL_BELOW:
-        results = extract_packed(items, registry.callee_names, commands=registry.command_programs)
+        keep(items, extract_packed(items, registry.callee_names, commands=registry.command_programs))
     else:
-        done = dict(_extract_parallel(_batches(items), jobs, registry.callee_names, registry.command_programs))
-        results = [done[id(item)] for item in items]
-    cache.put_many([(blob, item.kind, packed) for (_, blob, item), (status, packed) in zip(work, results)
-                    if status != ParseStatus.FAILED])
-    for (pending, blob, item), (_, packed) in zip(work, results):
-        pending.facts[(blob, item.kind)] = packed
+        _extract_parallel(_batches(items), jobs, registry.callee_names, registry.command_programs, keep)
+    for pending, blob, item in work:
+        pending.facts[(blob, item.kind)] = done[id(item)][1]
     for pending in {id(p): p for p, _, _ in work}.values():
         pending.parsed, pending.work = len(pending.work), []  # the bytes are not needed any more
 
 
 def _extract_parallel(batches: list[list[WorkItem]], jobs: int, keywords: frozenset[str],
-                      commands: frozenset[str]) -> list[tuple[int, tuple[ParseStatus, bytes]]]:
-    """Extract batches on the pool; a batch whose worker failed twice gives
-    FAILED facts for its files, and the run goes on."""
+                      commands: frozenset[str], keep: Callable[[list[WorkItem], list], None]) -> None:
+    """Extract batches on the pool, handing each batch's facts to `keep` as it
+    comes back; a batch whose worker failed twice gives FAILED facts for its
+    files, and the run goes on."""
     outcomes = pool.run_tasks([delayed(extract_packed)(batch, keywords, commands=commands) for batch in batches],
-                              jobs=jobs)
-    results: list[tuple[int, tuple[ParseStatus, bytes]]] = []
+                              jobs=jobs, on_result=lambda i, outs: keep(batches[i], outs))
     for batch, (outs, failure) in zip(batches, outcomes):
         if outs is None:
-            outs = [(ParseStatus.FAILED, pack(FileFacts(path=i.path, kind=i.kind, status=ParseStatus.FAILED,
-                                                        error=f"extraction failed twice: {failure}"[:500])))
-                    for i in batch]
-        results += [(id(item), out) for item, out in zip(batch, outs)]
-    return results
+            keep(batch, [(ParseStatus.FAILED, pack(FileFacts(path=i.path, kind=i.kind, status=ParseStatus.FAILED,
+                                                             error=f"extraction failed twice: {failure}"[:500])))
+                         for i in batch])
 
 
 def _batches(items: list[WorkItem]) -> list[list[WorkItem]]:
@@ -532,14 +563,16 @@ def _resolved(pending: _Pending, registry: Registry) -> RepoResult:
 
 
 def _unpacked(pending: _Pending, chosen: Chosen) -> list[FileFacts]:
+    """The facts of the chosen files; a blob at many paths is unpacked once."""
     out = []
+    unpacked: dict[tuple[str, FileKind], FileFacts] = {}
     for path, (blob, kind) in sorted(chosen.items()):
-        fresh = pending.fresh.get((blob, kind))
-        if fresh is not None:
-            out.append(fresh if fresh.path == path else replace(fresh, path=path))
-            continue
-        facts = unpack(pending.facts[(blob, kind)], path)
-        out.append(facts if facts is not None else FileFacts(path, kind, ParseStatus.FAILED, "corrupt cache entry"))
+        facts = pending.fresh.get((blob, kind)) or unpacked.get((blob, kind))
+        if facts is None:
+            facts = unpack(pending.facts[(blob, kind)], path) or FileFacts(path, kind, ParseStatus.FAILED,
+                                                                          "corrupt cache entry")
+            unpacked[(blob, kind)] = facts
+        out.append(facts if facts.path == path else replace(facts, path=path))
     return out
 
 

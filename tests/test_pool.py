@@ -21,8 +21,8 @@ def work(x: str) -> str:
 
 def test_each_task_gives_its_result_or_its_failure_in_order() -> None:
     items = ["a", "die", "b", "raise", "c", "d", "die", "e", "f"]
-    seen: list[str] = []
-    outcomes = run_tasks([delayed(work)(x) for x in items], jobs=2, on_result=seen.append)
+    seen: list[tuple[int, str]] = []
+    outcomes = run_tasks([delayed(work)(x) for x in items], jobs=2, on_result=lambda i, r: seen.append((i, r)))
     assert [r for r, _ in outcomes] == [None if x in ("die", "raise") else x * 2 for x in items]
     for x, (_, failure) in zip(items, outcomes):
         if x == "die":
@@ -31,7 +31,7 @@ def test_each_task_gives_its_result_or_its_failure_in_order() -> None:
             assert failure == "ValueError: a bug in one task"
         else:
             assert failure is None
-    assert sorted(seen) == sorted(x * 2 for x in items if x not in ("die", "raise"))
+    assert sorted(seen) == [(i, x * 2) for i, x in enumerate(items) if x not in ("die", "raise")]
 
 
 def test_one_job_runs_in_this_process_and_still_returns_failures_as_values() -> None:

@@ -24,6 +24,9 @@ import git
 import pyarrow.parquet as pq
 import pytest
 
+from tests.test_bounds import cache_rows
+from tests.test_worker_exit import session_processes
+
 ROOT = Path(__file__).resolve().parents[1]
 LOAD = "from transformers import AutoModel\nAutoModel.from_pretrained({!r})\n"
 TABLES = ("usages", "repo_models", "repos", "problems")
@@ -159,7 +162,8 @@ def _env_importing(project: Path) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(project), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])  # parsing in this process; on the pool's workers
+def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: Path, jobs: str) -> None:
     out = tmp_path / "out"
     assert mine(listing_of(tmp_path, small), out).returncode == 0
     before = table_bytes(out)
@@ -168,24 +172,19 @@ def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: P
              for i in range(1500)}
     big = make_repo(tmp_path / "big", files)
     process = subprocess.Popen([sys.executable, "-m", "miner", "mine", "--repos", str(listing_of(tmp_path, big)),
-                                "--out", str(out), "--jobs", "1"], cwd=ROOT, stdout=subprocess.PIPE,
+                                "--out", str(out), "--jobs", jobs], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
-    while not _scanned(out) and process.poll() is None:  # at work: the files were read, parsing goes on
+    while cache_rows(out, 'scans') <= 100 and process.poll() is None:  # at work: the files were read, parsing goes on
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: the whole foreground group
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted: previous tables kept" and "Traceback" not in stderr
     assert table_bytes(out) == before
-
-
-def _scanned(out: Path) -> bool:
-    """Whether the running command has recorded the scans of the big repository."""
-    try:
-        with sqlite3.connect(f"file:{out / '.cache' / 'facts.sqlite'}?mode=ro", uri=True, timeout=1) as db:
-            return db.execute("SELECT count(*) FROM scans").fetchone()[0] > 100
-    except sqlite3.Error:
-        return False
+    deadline = time.monotonic() + 60  # a liveness bound: the workers are ended with the run
+    while session_processes(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert session_processes(process.pid) == []
 
 
 def test_rows_are_not_reused_when_the_usages_table_is_gone(tmp_path: Path, small: Path) -> None:
