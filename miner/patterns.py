@@ -143,6 +143,8 @@ class CommandPattern:
     repo_type: str = "model"
     id_form: str = "hf"
     keywords: tuple[str, ...] = ()  # text a shell file must hold for the command to be looked for
+    require_known: bool = False  # only an id matching `known_ids` is a model (a downloader of anything)
+    known_ids: str | None = None
     source: str = ""
 
 
@@ -228,7 +230,7 @@ def _keywords(apis: tuple[ApiPattern, ...]) -> frozenset[str]:
 _LIBRARY_KEYS = {"library", "hub", "repo_type", "id_form", "canonical", "namespace", "keywords", "api", "command",
                  "description", "known_ids", "callee_names"}
 _COMMAND_KEYS = {"program", "subcommand", "id", "value_options", "revision", "repo_type_option", "hub", "repo_type",
-                 "id_form", "keywords"}
+                 "id_form", "keywords", "require_known"}
 _API_KEYS = {
     "callee", "id", "entry", "task", "task_defaults", "file", "revision", "trust_remote_code",
     "auth", "repo_type_arg", "only_if", "unless_false", "local_if", "local_if_given", "prefixed_loads", "prefixes", "require_prefix", "require_known", "hub",
@@ -346,6 +348,7 @@ def _command(lib: dict, raw: dict, where: str) -> CommandPattern:
         repo_type_option=_names(raw.get("repo_type_option"), f"{where}.repo_type_option"),
         hub=raw.get("hub", lib["hub"]), repo_type=raw.get("repo_type", lib.get("repo_type", "model")),
         id_form=id_form, keywords=_names(raw.get("keywords"), f"{where}.keywords") or programs,
+        require_known=_require_known(raw, lib, where), known_ids=_regex(lib.get("known_ids"), f"{where}.known_ids"),
         source=where.split(":")[0],
     )
 

@@ -89,13 +89,14 @@ def command_usages(view: RepoView, registry: Registry, ctx: RepoContext) -> list
     for path, arg in view.shell_args:
         if arg.program in registry.command_programs and arg.option[1:].isdigit():
             lines[(path, arg.line, arg.program)][int(arg.option[1:])] = arg
-    rows: list[Usage] = []
+    rows: dict[tuple[str, int, str | None], Usage] = {}
     for (path, line, program), words in lines.items():
         for command in registry.commands:
             if program in command.programs:
                 sequence = [words.get(i) for i in range(1, max(words) + 1)]
-                rows += _command_rows(command, program, sequence, path, line, registry, ctx)
-    return rows
+                for row in _command_rows(command, program, sequence, path, line, registry, ctx):
+                    rows.setdefault((path, line, row.model_id), row)  # two patterns of one program: one row
+    return list(rows.values())
 
 
 def _command_rows(command: CommandPattern, program: str, words: list[ShellArg | None], path: str, line: int,
@@ -115,6 +116,8 @@ def _command_rows(command: CommandPattern, program: str, words: list[ShellArg | 
         revision = _option(options, command.revision)
         rows = []
         for value in word.values:
+            if command.require_known and not ids.is_known(value, command.known_ids):
+                continue  # `wget` of a dataset or a page: no model
             verdict = (ids.hf_id(value, legacy=legacy, mirrors=ctx.mirrors) if command.id_form == "hf"
                        else ids.url_or_handle(value, ctx.mirrors))
             if verdict.kind != ids.IdKind.HUB:
