@@ -204,4 +204,6 @@ def read_usages(path: Path) -> list[Usage]:
     table = pq.read_table(path)
     names = [n for n in USAGE_FIELDS if n in table.column_names]
     data = table.select(names).to_pylist()
+    if "role" not in names:  # written before roles: a vendored row keeps out of the pairs it stayed out of
+        data = [{**row, "role": "vendored" if row.get("vendored") else "code"} for row in data]
     return [Usage(**row) for row in data]

@@ -81,3 +81,17 @@ def test_an_unknown_role_is_a_usage_error(repo: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--roles", "code,tset"])
     assert exc.value.code == EXIT_USAGE
+
+
+def test_usages_written_before_roles_read_back_with_the_role_of_their_vendored_flag(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from miner.tables import USAGES, read_usages
+
+    old = pa.schema([f for f in USAGES if f.name != "role"])
+    row = {f.name: None for f in old} | {"repo": "r", "path": "third_party/x.py", "line": 1, "api": "a", "hub": "huggingface",
+                                         "repo_type": "model", "model_id": "org/x", "resolution": "literal",
+                                         "expression": "", "library": "", "auth": False, "partial_parse": False}
+    pq.write_table(pa.Table.from_pylist([row | {"vendored": True}, row | {"vendored": False, "path": "x.py"}], schema=old),
+                   tmp_path / "usages.parquet")
+    assert [u.role for u in read_usages(tmp_path / "usages.parquet")] == ["vendored", "code"]
