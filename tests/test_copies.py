@@ -10,8 +10,9 @@ import pytest
 
 from miner.cli import EXIT_OK, main
 from miner.patterns import default_registry
-from miner.resolve.copies import projects
-from miner.resolve.tree import declared_name
+from miner.records import SourceFile
+from miner.resolve.copies import copied_roots, projects
+from miner.resolve.tree import TreeEvidence, declared_name, gather
 from tests.test_end_to_end import make_repo
 
 
@@ -31,14 +32,33 @@ def mine(tmp_path: Path, files: dict[str, str]) -> tuple[dict[str, str], set[str
     return roles, models
 
 
-def test_a_fork_whose_setup_py_names_a_listed_distribution_is_vendored_throughout(tmp_path: Path) -> None:
+def test_a_fork_at_the_root_has_its_package_vendored_and_the_rest_kept_when_the_repository_is_unknown(tmp_path: Path) -> None:
     roles, models = mine(tmp_path, {
         "setup.py": 'from setuptools import setup\nsetup(\n    name="fairseq",\n    version="0.12.2",\n)\n',
         "fairseq/__init__.py": "", "fairseq/models/roberta/hub.py": load("org/fairseq-own"),
+        "fairseq/tasks/__init__.py": "", "fairseq/criterions/__init__.py": "",
+        # mined from a local path: this may be fairseq's own repository, so its other code is kept
         "examples/roberta/run.py": load("org/fairseq-example"),
     })
-    assert roles == {"org/fairseq-own": "vendored", "org/fairseq-example": "vendored"}
-    assert models == set()
+    assert roles == {"org/fairseq-own": "vendored", "org/fairseq-example": "example"}
+    assert models == {"org/fairseq-example"}
+
+
+def tree_of(root: Path, files: dict[str, str]) -> TreeEvidence:
+    """The evidence `gather` reads from a real git repository's HEAD."""
+    repo = make_repo(root, files)
+    blobs = [b for b in repo.head.commit.tree.traverse() if b.type == "blob"]
+    listing = [SourceFile(b.path, b.hexsha, b.size) for b in blobs]
+    return gather(listing, lambda wanted: [repo.odb.stream(bytes.fromhex(f.blob)).read() for f in wanted])
+
+
+def test_the_repository_itself_is_a_copy_only_when_its_key_names_another_repository(tmp_path: Path) -> None:
+    tree = tree_of(tmp_path / "repo", {"setup.py": 'from setuptools import setup\nsetup(name="fairseq")\n',
+                                       "train.py": load("org/x")})
+    registry = default_registry()
+    assert copied_roots(tree, registry, "someone/fairseq-custom") == {""}, "a fork: the whole repository"
+    assert copied_roots(tree, registry, "facebookresearch/fairseq") == set(), "the project's own repository"
+    assert copied_roots(tree, registry, str(tmp_path / "repo")) == set(), "a local path: unknown, kept"
 
 
 def test_a_repository_whose_setup_py_names_its_own_distribution_is_its_own_code(tmp_path: Path) -> None:

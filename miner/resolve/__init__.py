@@ -22,7 +22,8 @@ def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commi
     """Every usage of a known loading API in the repository, in a stable order;
     what could not be done is added to `notes`."""
     view = RepoView(files)
-    ctx = RepoContext(repo=repo, commit=commit, vendored_roots=vendored_roots(files, registry) | copied_roots(tree, registry),
+    copies = vendored_roots(files, registry) | copied_roots(tree, registry, repo)
+    ctx = RepoContext(repo=repo, commit=commit, vendored_roots=copies,
                       mirrors=hub_mirrors(files, registry), tree=tree, documented=documented_folders(tree))
     builder = UsageBuilder(view, registry, ctx)
     rows: list[Usage] = []

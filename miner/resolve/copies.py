@@ -4,8 +4,9 @@ A fork of fairseq at the root, LAVIS or Megatron in a folder of their own,
 `taming-transformers` checked out under `src/`, MiDaS copied into
 `annotator/midas/`: their loading calls are the upstream project's, not the
 repository's. A copy is recognised by what it is, from the projects listed in
-`patterns/_vendored.toml`: a folder (or the repository itself) whose own
-setup.py / setup.cfg / pyproject.toml names a listed distribution; a package
+`patterns/_vendored.toml`: a folder (or the repository itself, when its key
+says it is another repository than the project's own) whose own setup.py /
+setup.cfg / pyproject.toml names a listed distribution; a package
 with a listed project's name that holds that project's layout; a folder below
 the root with its own LICENSE naming the upstream copyright holder.
 
@@ -15,6 +16,7 @@ setup.py that computes its name) is no evidence: unknown means keep.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -28,19 +30,28 @@ class Project:
     package: str | None
     layouts: tuple[tuple[str, ...], ...]
     holders: tuple[str, ...]
+    homes: frozenset[str]  # the project's own repositories, `owner/name` in lower case
 
 
-def copied_roots(tree: TreeEvidence | None, registry: Registry) -> frozenset[str]:
-    """Folders (`path/`, or "" for the whole repository) that hold a copy of a
-    listed project."""
+def copied_roots(tree: TreeEvidence | None, registry: Registry, repo: str = "") -> frozenset[str]:
+    """Folders (`path/`, or "" for the whole repository) of the repository
+    `repo` (its key) that hold a copy of a listed project."""
     if tree is None:
         return frozenset()
-    listed = projects(registry)
-    roots = {_root(folder) for folder, name in tree.manifests if any(name in p.distributions for p in listed)}
+    listed = tuple(p for p in projects(registry) if repo.lower() not in p.homes)  # a project's home is no copy of it
+    roots = {_root(folder) for folder, name in tree.manifests
+             if (folder or _fork_key(repo)) and any(name in p.distributions for p in listed)}
     roots |= {_root(folder) for folder, text in tree.licenses
               if any(h in text for p in listed for h in p.holders)}
     roots |= set(_packages_with_layout(tree, listed))
     return frozenset(roots)
+
+
+def _fork_key(repo: str) -> bool:
+    """A GitHub `owner/name` key: the repository is known, and (its home
+    excluded above) another repository than the project's own. A local path or
+    another host's URL could be the project's own repository: unknown."""
+    return re.fullmatch(r"[\w.-]+/[\w.-]+", repo) is not None
 
 
 def _root(folder: str) -> str:
@@ -77,7 +88,7 @@ def projects(registry: Registry) -> tuple[Project, ...]:
 
 def _project(row: dict, i: int) -> Project:
     where = f"_vendored.toml:row[{i}]"
-    unknown = set(row) - {"name", "distributions", "package", "layouts", "holders"}
+    unknown = set(row) - {"name", "distributions", "package", "layouts", "holders", "homes"}
     if unknown or "name" not in row:
         raise PatternError(f"{where}: `name` is required; unknown keys {sorted(unknown)}")
     layouts = row.get("layouts", [])
@@ -85,4 +96,5 @@ def _project(row: dict, i: int) -> Project:
                                               for entry in layouts)):
         raise PatternError(f"{where}: `layouts` must be a list of non-empty lists of paths")
     return Project(str(row["name"]), frozenset(normalise(d) for d in row.get("distributions", [])),
-                   row.get("package"), tuple(tuple(entry) for entry in layouts), tuple(row.get("holders", [])))
+                   row.get("package"), tuple(tuple(entry) for entry in layouts), tuple(row.get("holders", [])),
+                   frozenset(h.lower() for h in row.get("homes", [])))
