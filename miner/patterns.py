@@ -34,6 +34,7 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     trust_remote_code = ["trust_remote_code"]
     auth = ["token", "use_auth_token"]
     repo_type_arg = ["repo_type"]
+    hub_arg = { keyword = "hub", values = { hf = "huggingface", ms = "modelscope" } }  # a call's hub by an argument
     only_if = ["pretrained", "weights"]   # a hit only when one of these is given and truthy
     unless_false = ["weights"]            # no hit when one of these is given as None, False or ""
     local_if = { keyword = "source", value = "local" }
@@ -100,6 +101,7 @@ class ApiPattern:
     trust_remote_code: tuple[str, ...] = ()
     auth: tuple[str, ...] = ()
     repo_type_arg: tuple[str, ...] = ()
+    hub_arg: tuple[str, tuple[tuple[str, str], ...]] | None = None  # (keyword, value -> hub)
     only_if: tuple[str, ...] = ()
     unless_false: tuple[str, ...] = ()
     local_if: tuple[tuple[str, str], ...] = ()
@@ -233,7 +235,7 @@ _COMMAND_KEYS = {"program", "subcommand", "id", "value_options", "revision", "re
                  "id_form", "keywords", "require_known"}
 _API_KEYS = {
     "callee", "id", "entry", "task", "task_defaults", "file", "revision", "trust_remote_code",
-    "auth", "repo_type_arg", "only_if", "unless_false", "local_if", "local_if_given", "prefixed_loads", "prefixes", "require_prefix", "require_known", "hub",
+    "auth", "repo_type_arg", "hub_arg", "only_if", "unless_false", "local_if", "local_if_given", "prefixed_loads", "prefixes", "require_prefix", "require_known", "hub",
     "repo_type", "id_form", "canonical", "namespace", "note", "default_id", "also",
 }
 
@@ -261,6 +263,16 @@ def _names(raw: object, where: str) -> tuple[str, ...]:
     if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
         return tuple(raw)
     raise PatternError(f"{where}: expected a string or a list of strings, got {raw!r}")
+
+
+def _hub_arg(raw: object, where: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+    if raw is None:
+        return None
+    values = raw.get("values") if isinstance(raw, dict) else None
+    if not (isinstance(raw, dict) and set(raw) == {"keyword", "values"} and isinstance(raw["keyword"], str)
+            and isinstance(values, dict) and all(isinstance(v, str) for v in values.values())):
+        raise PatternError(f"{where}: expected {{keyword = \"...\", values = {{value = \"hub\"}}}}, got {raw!r}")
+    return raw["keyword"], tuple(sorted(values.items()))
 
 
 def _regex(raw: object, where: str) -> str | None:
@@ -311,6 +323,7 @@ def _api(lib: dict, raw: dict, where: str) -> ApiPattern:
         trust_remote_code=_names(raw.get("trust_remote_code"), f"{where}.trust_remote_code"),
         auth=_names(raw.get("auth"), f"{where}.auth"),
         repo_type_arg=_names(raw.get("repo_type_arg"), f"{where}.repo_type_arg"),
+        hub_arg=_hub_arg(raw.get("hub_arg"), f"{where}.hub_arg"),
         only_if=_names(raw.get("only_if"), f"{where}.only_if"),
         unless_false=_names(raw.get("unless_false"), f"{where}.unless_false"),
         local_if=((local_if["keyword"], str(local_if["value"])),) if local_if else (),

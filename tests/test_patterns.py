@@ -52,3 +52,11 @@ def test_require_known_needs_the_library_s_known_ids(tmp_path: Path) -> None:
         load_library(write(tmp_path, body))
     apis, _ = load_library(write(tmp_path, 'known_ids = "https://.*[.]pt"\n' + body))
     assert apis[0].require_known and apis[0].known_ids == "https://.*[.]pt"
+
+
+def test_hub_arg_maps_an_arguments_values_to_hubs(tmp_path: Path) -> None:
+    body = '[[api]]\ncallee = ["lib.M"]\nid = { keywords = ["model"] }\nhub_arg = { keyword = "hub", values = { hf = "huggingface" } }\n'
+    apis, _ = load_library(write(tmp_path, body))
+    assert apis[0].hub_arg == ("hub", (("hf", "huggingface"),))
+    with pytest.raises(PatternError, match="hub_arg"):
+        load_library(write(tmp_path, '[[api]]\ncallee = ["lib.M"]\nid = { position = 0 }\nhub_arg = { keyword = "hub" }\n'))

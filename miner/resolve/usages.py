@@ -272,7 +272,7 @@ class UsageBuilder:
         api, call, view = hit.api, hit.call, hit.view
         return Usage(
             repo=self.ctx.repo, commit=self.ctx.commit, path=view.path, line=call.line, api=hit.qualname,
-            hub=api.hub, repo_type=self._repo_type(hit), model_id=None,
+            hub=self._hub(hit), repo_type=self._repo_type(hit), model_id=None,
             resolution=Resolution.UNRESOLVED.value, expression=expression[:500], library=api.library,
             revision=self._first_string(hit, ArgSpec(keywords=api.revision)) if api.revision else None,
             trust_remote_code=self._bool(hit, api.trust_remote_code),
@@ -333,7 +333,7 @@ class UsageBuilder:
         return ids.plain_name(full, known=api.known_ids), hub
 
     def _canonical(self, model_id: str, api: ApiPattern, hub: str) -> str | None:
-        if api.canonical:
+        if api.canonical and (hub == api.hub or not api.hub_arg):  # the table maps names on the API's own hub
             mapped = self.registry.table(api.canonical).get(model_id)
             if mapped:
                 return mapped
@@ -413,6 +413,14 @@ class UsageBuilder:
             if text is not None and any(c.value == value for c in self.evaluator.values(text, hit.view, hit.call.scope, hit.call.line)):
                 return True
         return False
+
+    def _hub(self, hit: Hit) -> str:
+        """The API's hub, or the one its `hub_arg` names at this call (`hub="hf"`)."""
+        if hit.api.hub_arg:
+            keyword, values = hit.api.hub_arg
+            value = self._first_string(hit, ArgSpec(keywords=(keyword,)))
+            return dict(values).get(value, hit.api.hub) if value is not None else hit.api.hub
+        return hit.api.hub
 
     def _repo_type(self, hit: Hit) -> str:
         if hit.api.repo_type_arg:
