@@ -131,6 +131,7 @@ def _unwritable(out: Path) -> str | None:
 
 def _mine(args: argparse.Namespace) -> int:
     from miner import discover
+    from miner.cluster import ClusterError
     from miner.run import MineOptions, mine
 
     if args.backend == "dask" and not args.scheduler:
@@ -156,7 +157,11 @@ def _mine(args: argparse.Namespace) -> int:
         **({"file_seconds": args.file_seconds} if args.file_seconds is not None else {}),
     )
     progress = _progress() if sys.stderr.isatty() else None
-    summary = mine(options, progress=progress)
+    try:
+        summary = mine(options, progress=progress)
+    except ClusterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if progress:
         print(file=sys.stderr)
     for line in summary.lines():

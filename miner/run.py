@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
-from joblib import Parallel, delayed
+from joblib import delayed
 
 from miner import discover, pool
 from miner.cache import FactsCache, Scan, extractor_version, pack, pipeline_version, unpack
@@ -114,6 +114,7 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
     # folder first on their sys.path: run from inside a mined folder, its
     # `joblib.py` would be imported (and run) in every worker.
     os.environ["PYTHONSAFEPATH"] = "1"
+    options = _absolute(options)
     registry = registry or default_registry()
     known = load_known(options.known_models, registry.table("legacy_hf")) if options.known_models else None
     specs = read_repo_list(options.repos)
@@ -125,7 +126,7 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
     previous = Previous.load(options.out)
     listed = mark_duplicates(specs)
     if options.scheduler:
-        results = _mine_on_dask(listed, options, workdir, registry, previous)
+        results = _mine_on_dask(listed, options, workdir, registry, previous, progress)
     elif _per_repository(listed, options, pipeline_version(version)):
         results = _mine_per_repository(listed, options, workdir, registry, previous, progress)
     else:
@@ -141,6 +142,13 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
                         progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
             reuse.remember(results)
     return _write(results, previous, options, _summarize(results), known)
+
+
+def _absolute(options: MineOptions) -> MineOptions:
+    """The options with absolute paths: a task sent to a worker started in
+    another folder (on Dask) still writes to this output folder and cache."""
+    return replace(options, repos=options.repos.absolute(), out=options.out.absolute(),
+                   workdir=options.workdir.absolute() if options.workdir else None)
 
 
 @dataclass
@@ -216,29 +224,30 @@ def _per_repository_tasks(listed: list[tuple[RepoSpec, bool]], options: MineOpti
     return early, todo, tasks
 
 
-def _mine_per_repository(listed, options: MineOptions, workdir: Path, registry: Registry, previous: Previous,
-                         progress: Callable[[str], None] | None) -> list[RepoResult]:
-    early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
-
+def _reporter(progress: Callable[[str], None] | None) -> Callable[[int, RepoResult], None]:
     def report(_: int, result: RepoResult) -> None:
         if progress:
             progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
+    return report
 
-    outcomes = pool.run_tasks(tasks, jobs=max(_jobs(options.jobs), 2), on_result=report)
+
+def _mine_per_repository(listed, options: MineOptions, workdir: Path, registry: Registry, previous: Previous,
+                         progress: Callable[[str], None] | None) -> list[RepoResult]:
+    early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
+    outcomes = pool.run_tasks(tasks, jobs=max(_jobs(options.jobs), 2), on_result=_reporter(progress))
     mined = {i: result or RepoResult(spec, RepoStatus.FAILED, error=f"mining failed twice: {failure}"[:500])
              for (i, spec), (result, failure) in zip(todo, outcomes)}
     by_index = {**early, **mined}
     return [by_index[i] for i in range(len(listed))]
 
 
-def _mine_on_dask(listed, options: MineOptions, workdir: Path, registry: Registry,
-                  previous: Previous) -> list[RepoResult]:
-    from dask.distributed import Client
-    from joblib import parallel_config
+def _mine_on_dask(listed, options: MineOptions, workdir: Path, registry: Registry, previous: Previous,
+                  progress: Callable[[str], None] | None) -> list[RepoResult]:
+    from miner.cluster import mine_on_cluster
 
     early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
-    with Client(options.scheduler, timeout=60), parallel_config(backend="dask"):
-        mined = Parallel(n_jobs=-1, batch_size=1)(tasks)
+    mined = mine_on_cluster(options.scheduler, options.timeout, [spec for _, spec in todo], tasks,
+                            _reporter(progress))
     by_index = {**early, **{i: r for (i, _), r in zip(todo, mined)}}
     return [by_index[i] for i in range(len(listed))]
 
