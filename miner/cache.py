@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Callable
 
 from miner.records import (
-    Arg, Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Import, Param, ParseStatus, Scope, ScopeKind,
-    ShellArg, ShellSource, ShellVar,
+    Arg, Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Guard, Import, Param, ParseStatus, Scope,
+    ScopeKind, ShellArg, ShellSource, ShellVar,
 )
 
 EXTRACTOR_VERSION = "1"
-PACK_FORMAT = 2  # bump when `pack`'s layout changes
+PACK_FORMAT = 3  # bump when `pack`'s layout changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +70,13 @@ def pack(facts: FileFacts) -> bytes:
                s.decorators) for s in facts.scopes),
         tuple(map(_fields_of(Import), facts.imports)),
         tuple((b.scope, b.target, b.value, b.kind.value, b.line, b.top) for b in facts.bindings),
-        tuple((c.scope, c.callee, tuple(map(arg, c.args)), c.line, c.text) for c in facts.calls),
+        tuple((c.scope, c.callee, tuple(map(arg, c.args)), c.line, c.text, tuple((g.test, g.holds) for g in c.guards))
+              for c in facts.calls),
         tuple(map(_fields_of(ShellArg), facts.shell_args)),
         tuple(map(_fields_of(ConfigValue), facts.config_values)),
         tuple(map(_fields_of(ShellVar), facts.shell_vars)),
         tuple(map(_fields_of(ShellSource), facts.shell_sources)),
+        tuple(sorted(facts.loose)),
     ))
 
 
@@ -88,7 +90,8 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
     """The facts under the path the blob has now (the same bytes at another
     path, in another fork, are parsed once); None for a corrupt entry."""
     try:
-        fmt, _, kind, status, error, scopes, imports, bindings, calls, shell, config, variables, sources = \
+        fmt, _, kind, status, error, scopes, imports, bindings, calls, shell, config, variables, sources, \
+            loose = \
             marshal.loads(packed)
         if fmt != PACK_FORMAT:
             return None
@@ -98,12 +101,13 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
                          for i, parent, k, name, line, params, bases, decos in scopes),
             imports=tuple(Import(*i) for i in imports),
             bindings=tuple(Binding(sc, t, v, _BIND_KINDS[k], ln, top) for sc, t, v, k, ln, top in bindings),
-            calls=tuple(CallSite(sc, callee, tuple(Arg(*a) for a in args), ln, text)
-                        for sc, callee, args, ln, text in calls),
+            calls=tuple(CallSite(sc, callee, tuple(Arg(*a) for a in args), ln, text, tuple(Guard(*g) for g in guards))
+                        for sc, callee, args, ln, text, guards in calls),
             shell_args=tuple(ShellArg(*a) for a in shell),
             config_values=tuple(ConfigValue(*v) for v in config),
             shell_vars=tuple(ShellVar(*v) for v in variables),
             shell_sources=tuple(ShellSource(*s) for s in sources),
+            loose=frozenset(loose),
         )
     except Exception:  # noqa: BLE001 - a corrupt entry is a miss
         return None

@@ -143,6 +143,17 @@ class Arg:
 
 
 @dataclass(frozen=True, slots=True)
+class Guard:
+    __reduce__ = _positional
+
+    """An `if` (or `elif`) test around a call, in the call's own function: the
+    call runs only where `test` evaluates to `holds`."""
+
+    test: str  # source text of the condition
+    holds: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CallSite:
     __reduce__ = _positional
 
@@ -151,6 +162,7 @@ class CallSite:
     args: tuple[Arg, ...]
     line: int
     text: str  # source text of the whole call, shortened
+    guards: tuple[Guard, ...] = ()  # the tests it runs under (kept for calls of the registry's names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +231,10 @@ class FileFacts:
     config_values: tuple[ConfigValue, ...] = ()
     shell_vars: tuple[ShellVar, ...] = ()
     shell_sources: tuple[ShellSource, ...] = ()
+    # Names the file mentions other than as the callee of a call in `calls`, a
+    # definition's name or in an import (in code, strings or comments): what
+    # may reach a function without a call the resolver sees.
+    loose: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

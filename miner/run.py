@@ -31,6 +31,7 @@ from miner.resolve.modules import referenced_files
 from miner.resolve.sourced import SOURCE_DEPTH
 from miner.resolve import tree
 from miner.resolve.tree import TreeEvidence
+from miner.extract.notebook import notebook_code
 from miner import tables
 
 BATCH_BYTES = 2 * 1024 * 1024  # work sent to a worker at once
@@ -106,6 +107,8 @@ class _Pending:
     # to unpack what was just packed for the cache. Never sent to a worker.
     fresh: dict[tuple[str, FileKind], FileFacts] = field(default_factory=dict)
     trees: dict[str | None, TreeEvidence] = field(default_factory=dict)  # by commit: what the tree says (copies, folders)
+    # By commit: the files that code left unread may import (None: any file).
+    unread: dict[str | None, frozenset[str] | None] = field(default_factory=dict)
 
 
 def mine(options: MineOptions, *, registry: Registry | None = None,
@@ -327,7 +330,8 @@ def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: Facts
             pending.files_seen = len(files)
             pending.trees[sha] = tree.gather(files, snap.read_many)
             selected = _select(files, options, pending.problems if sha == snap.commit else [], spec.key)
-            chosen, data = _choose(selected, snap, cache, prefilter, scans, held)
+            chosen, data, unread = _choose(selected, snap, cache, prefilter, scans, held)
+            pending.unread[sha] = None if len(selected) < _code_files(files) else unread
             pending.commits.append((sha, date, {p: (selected[p][0].blob, selected[p][1]) for p in chosen}))
             for path in sorted(chosen):
                 f, kind = selected[path]
@@ -385,11 +389,12 @@ def _select(files: list[SourceFile], options: MineOptions, problems: list[Proble
 
 def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: FactsCache,
             prefilter: discover.Prefilter, memo: dict[tuple[str, FileKind], Scan],
-            held: "_Held") -> tuple[set[str], dict[str, bytes]]:
+            held: "_Held") -> tuple[set[str], dict[str, bytes], frozenset[str] | None]:
     """The files to extract: those the prefilter wants, plus Python modules they
     import and Python modules that import them, and the config and shell files
     that these name (`open("conf/x.yaml")`, `source env.sh`). Scans are cached
-    by blob (and kept in `memo` across the commits of one repository)."""
+    by blob (and kept in `memo` across the commits of one repository). Also the
+    files that the Python code and notebooks left unread may import."""
     scans: dict[str, Scan] = {}
     data: dict[str, bytes] = {}  # the paths of one blob share one bytes object
     new_scans = []
@@ -402,7 +407,8 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
             memo[(f.blob, kind)] = scans[path] = scan
     first = [selected[paths[0]][0] for paths in unseen.values()]
     for ((blob, kind), paths), raw in zip(unseen.items(), snap.read_many(first)):
-        imports = tuple(sorted(discover.imported_modules(raw))) if kind == FileKind.PYTHON else ()
+        imports = tuple(sorted(discover.imported_modules(raw))) if kind == FileKind.PYTHON \
+            else _notebook_imports(raw) if kind == FileKind.NOTEBOOK else ()
         scan = memo[(blob, kind)] = Scan(prefilter.wants(kind, raw, paths[0]), imports, _named_files(kind, raw))
         new_scans.append((blob, kind, scan))
         if scan.wanted or kind == FileKind.PYTHON:
@@ -421,7 +427,33 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
         if not found:
             break
         chosen, naming = chosen | found, found
-    return chosen, data
+    unread = [p for p, (_, kind) in selected.items() if kind in (FileKind.PYTHON, FileKind.NOTEBOOK) and p not in chosen]
+    return chosen, data, _importable(unread, scans, py_files)
+
+
+def _code_files(files: list[SourceFile]) -> int:
+    return sum(discover.file_kind(f.path) is not None for f in files)
+
+
+def _notebook_imports(raw: bytes) -> tuple[str, ...]:
+    code = notebook_code(raw)
+    return tuple(sorted(discover.imported_modules(code.source.encode()))) if not isinstance(code, str) else ()
+
+
+def _importable(unread: list[str], scans: dict[str, Scan], py_files: list[SourceFile]) -> frozenset[str]:
+    """The Python files (and, as `dir/`, the packages) that the files in
+    `unread` import: their functions may have callers the resolver never sees."""
+    index = discover.files_by_module(py_files)
+    by_path = {f.path: f for f in py_files}
+    found: set[str] = set()
+    for path in unread:
+        for module in scans[path].imports:
+            for name in (module, module.rpartition(".")[0]):
+                for f in discover.resolve_import(name, path, index, by_path) if name and name != "." else ():
+                    found.add(f.path)
+                    if f.path.endswith("__init__.py"):
+                        found.add(f.path[: -len("__init__.py")])
+    return frozenset(found)
 
 
 def _named_files(kind: FileKind, raw: bytes) -> tuple[str, ...]:
@@ -558,7 +590,8 @@ def _resolved(pending: _Pending, registry: Registry) -> RepoResult:
         if chosen != last_chosen or evidence != last_tree:  # the same files give the same usages
             head_facts = _unpacked(pending, chosen)
             notes.clear()  # those of the last commit resolved (the head) are kept
-            usages = resolve_repo(head_facts, registry, repo=key, commit=sha, notes=notes, tree=evidence)
+            usages = resolve_repo(head_facts, registry, repo=key, commit=sha, notes=notes, tree=evidence,
+                                  unread=pending.unread.get(sha))
             last_chosen, last_tree = chosen, evidence
         if date is not None:
             spans.see(usages, sha, date)

@@ -10,8 +10,10 @@ text; the resolver parses the few it needs.
 """
 from __future__ import annotations
 
+import keyword
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
 from time import monotonic
@@ -28,6 +30,7 @@ from miner.records import (
     CallSite,
     FileFacts,
     FileKind,
+    Guard,
     Import,
     Param,
     ParseStatus,
@@ -90,6 +93,9 @@ class _State:
     defined: set[str] = field(default_factory=set)
     imported: set[str] = field(default_factory=set)
     module_aliases: set[str] = field(default_factory=set)
+    ifs: list[ts.Node] = field(default_factory=list)  # every `if` statement
+    def_names: list[int] = field(default_factory=list)  # start bytes of the names of definitions
+    import_spans: list[tuple[int, int]] = field(default_factory=list)
     top: bool = True  # the statements being walked are directly in their scope's body
 
 
@@ -132,6 +138,7 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
     if b":=" in src:
         _walrus_bindings(root, state)
     calls = _calls(root, state, keywords)
+    loose = _loose_names(state, calls)
     note = defused or ("syntax errors; read what parsed" if root.has_error else _python2(src, root))
     return FileFacts(
         path=path,
@@ -141,7 +148,8 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
         scopes=tuple(state.scopes),
         imports=tuple(state.imports),
         bindings=tuple(state.bindings),
-        calls=calls,
+        calls=tuple(c for c, _ in calls),
+        loose=loose,
     )
 
 
@@ -263,6 +271,8 @@ def _walk_statements(root: ts.Node, scope: int, state: _State) -> None:
         nested: list[tuple[ts.Node, int, bool]] = []
         for child in node.named_children:
             kind = child.type
+            if kind == "if_statement":
+                state.ifs.append(child)
             if kind in ("import_statement", "import_from_statement"):
                 _import(child, scope, state)
             elif kind == "expression_statement":
@@ -291,7 +301,10 @@ _SIMPLE = frozenset({"return_statement", "pass_statement", "break_statement", "c
 
 
 def _define(node: ts.Node, parent: int, state: _State, decorators: tuple[str, ...]) -> int:
-    name = _text(state, node.child_by_field_name("name"))
+    name_node = node.child_by_field_name("name")
+    name = _text(state, name_node)
+    if name_node is not None:
+        state.def_names.append(name_node.start_byte)
     scope_id = len(state.scopes)
     if node.type == "class_definition":
         supers = node.child_by_field_name("superclasses")
@@ -328,6 +341,7 @@ def _params(node: ts.Node | None, state: "_State") -> tuple[Param, ...]:
 
 
 def _import(node: ts.Node, scope: int, state: _State) -> None:
+    state.import_spans.append((node.start_byte, node.end_byte))
     line = _line(node)
     if node.type == "import_statement":
         for item in node.named_children:
@@ -424,7 +438,8 @@ def _for(node: ts.Node, scope: int, state: _State) -> None:
         state.bindings.append(Binding(scope, _text(state, left, 300), _text(state, right), BindKind.FOR, _line(node), state.top))
 
 
-def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[CallSite, ...]:
+def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[tuple[CallSite, int], ...]:
+    """The calls worth keeping, each with the start byte of its callee's last name."""
     # Compared as bytes: decoding each callee would cost more than the parse.
     static = _static_callees(keywords)
     wanted = {w.encode() for w in state.defined | state.imported}
@@ -443,8 +458,61 @@ def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[Call
     ordered = [kept[key] for key in sorted(kept, key=lambda span: (span[0], -span[1]))]
     calls = [call for call, _ in ordered]
     scopes = _enclosing_scopes(calls, _comprehensions_around(calls), state)
-    return tuple(_call_site(call, raw[:300].decode("utf-8", errors="replace"), scope, state)
+    return tuple((_call_site(call, raw[:300].decode("utf-8", errors="replace"), scope, state,
+                             guarded=raw.rsplit(b".", 1)[-1] in static),
+                  call.start_byte + len(raw) - len(raw.rsplit(b".", 1)[-1]))
                  for (call, raw), scope in zip(ordered, scopes))
+
+
+_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _loose_names(state: _State, calls: tuple[tuple[CallSite, int], ...]) -> frozenset[str]:
+    """Names the file mentions other than as a kept call's callee, a definition's
+    name or inside an import statement: counted, not walked (one regex pass)."""
+    src = state.src
+    mentioned = Counter(_IDENTIFIER.findall(src))
+    accounted: Counter = Counter()
+    for at in [at for _, at in calls] + state.def_names:
+        match = _IDENTIFIER.match(src, at)
+        if match is not None:
+            accounted[match.group()] += 1
+    for start, end in state.import_spans:
+        accounted.update(_IDENTIFIER.findall(src, start, end))
+    return frozenset(name.decode("utf-8", "replace") for name, count in mentioned.items()
+                     if count > accounted[name] and not keyword.iskeyword(name.decode("ascii", "replace")))
+
+
+def _guards(call: ts.Node, state: _State) -> tuple[Guard, ...]:
+    """The `if`/`elif` tests around `call` inside its innermost definition, and
+    whether each holds where the call runs."""
+    at = call.start_byte
+    floor = max((start for start, end, _ in state.scope_spans if start <= at < end), default=-1)
+    out: list[Guard] = []
+    for node in state.ifs:
+        if not (floor < node.start_byte <= at < node.end_byte):
+            continue
+        out += _branch_guards(node, at, state)
+    return tuple(out)
+
+
+def _branch_guards(node: ts.Node, at: int, state: _State) -> list[Guard]:
+    def inside(n: ts.Node | None) -> bool:
+        return n is not None and n.start_byte <= at < n.end_byte
+
+    condition = _text(state, node.child_by_field_name("condition"))
+    if inside(node.child_by_field_name("consequence")):
+        return [Guard(condition, True)]
+    passed = [Guard(condition, False)]
+    for clause in node.named_children:
+        if clause.type == "elif_clause":
+            test = _text(state, clause.child_by_field_name("condition"))
+            if inside(clause.child_by_field_name("consequence")):
+                return passed + [Guard(test, True)]
+            passed.append(Guard(test, False))
+        elif clause.type == "else_clause" and inside(clause):
+            return passed
+    return []  # in a test, not in a branch
 
 
 def _candidate_calls(root: ts.Node, src: bytes, static: frozenset[bytes], names: set[bytes],
@@ -517,7 +585,7 @@ def _static_callees(keywords: frozenset[str]) -> frozenset[bytes]:
     return frozenset(w.encode() for w in keywords | RESOLVER_CALLS)
 
 
-def _call_site(call: ts.Node, callee: str, scope: int, state: _State) -> CallSite:
+def _call_site(call: ts.Node, callee: str, scope: int, state: _State, *, guarded: bool = False) -> CallSite:
     args: list[Arg] = []
     arguments = call.child_by_field_name("arguments")
     if arguments is not None and arguments.type == "argument_list":
@@ -530,7 +598,8 @@ def _call_site(call: ts.Node, callee: str, scope: int, state: _State) -> CallSit
                 args.append(Arg(None, _text(state, a)[2:], star="**"))
             elif a.type != "comment":
                 args.append(Arg(None, _text(state, a)))
-    return CallSite(scope, callee, tuple(args), _line(call), _text(state, call, _MAX_CALL_TEXT))
+    return CallSite(scope, callee, tuple(args), _line(call), _text(state, call, _MAX_CALL_TEXT),
+                    _guards(call, state) if guarded and state.ifs else ())
 
 
 def _enclosing_scopes(calls: list[ts.Node], comprehensions: list[ts.Node], state: _State) -> list[int]:

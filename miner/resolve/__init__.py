@@ -18,13 +18,15 @@ from miner.resolve.usages import RepoContext, UsageBuilder, find_hits, hub_mirro
 
 
 def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commit: str | None,
-                 notes: list[str] | None = None, tree: TreeEvidence | None = None) -> list[Usage]:
+                 notes: list[str] | None = None, tree: TreeEvidence | None = None,
+                 unread: frozenset[str] | None = None) -> list[Usage]:
     """Every usage of a known loading API in the repository, in a stable order;
-    what could not be done is added to `notes`."""
+    what could not be done is added to `notes`. `unread`: the files that code
+    the miner left unread may import (None: any), for narrowing (narrow.py)."""
     view = RepoView(files)
     copies = vendored_roots(files, registry) | copied_roots(tree, registry, repo)
-    ctx = RepoContext(repo=repo, commit=commit, vendored_roots=copies,
-                      mirrors=hub_mirrors(files, registry), tree=tree, documented=documented_folders(tree))
+    ctx = RepoContext(repo=repo, commit=commit, vendored_roots=copies, mirrors=hub_mirrors(files, registry),
+                      tree=tree, documented=documented_folders(tree), unread=unread)
     builder = UsageBuilder(view, registry, ctx)
     rows: list[Usage] = []
     for hit in find_hits(view, registry):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from miner.records import RETURNED, Binding, BindKind, CallSite, Resolution, Scope, ScopeKind
+from miner.resolve.narrow import Narrower
 from miner.resolve.repo import FileView, RepoView, is_config_load, visible_at
 
 MAX_DEPTH = 16
@@ -98,8 +99,9 @@ def parse_expr(text: str) -> ast.expr | None:
 
 
 class Evaluator:
-    def __init__(self, repo: RepoView):
+    def __init__(self, repo: RepoView, unread: frozenset[str] | None = None):
         self.repo = repo
+        self.narrow = Narrower(self, unread)  # what the code says does not run (narrow.py)
         self._deadline = time.monotonic() + REPO_SECONDS
         self.out_of_time = False  # then every later evaluation gives nothing
         self._steps = 0
@@ -344,7 +346,7 @@ class Evaluator:
         if param is None:
             return []
         out: list[Candidate] = []
-        if param.default is not None:
+        if param.default is not None and not self.narrow.overridden(ctx.view, scope, name):
             default = parse_expr(param.default)
             if default is not None:
                 cli = self._cli_param_default(default, ctx)
@@ -795,7 +797,11 @@ class Evaluator:
 
     def _keys(self, key: ast.expr, ctx: Ctx) -> tuple[list[Candidate], list[object] | None]:
         """The values a lookup key can have, and the argparse `choices` that
-        narrow it; a default the user can override means any key (of the choices)."""
+        narrow it; a default the user can override means any key (of the choices),
+        unless the key's every value is known (narrow.py)."""
+        exact = self.narrow.exact(key, ctx.view, ctx.scope)
+        if exact and all(isinstance(v, (str, int)) for v in exact):
+            return [Candidate(v, Resolution.LITERAL) for v in sorted(exact, key=repr)], None
         keys = self.eval(key, ctx.deeper())
         narrowed = self._choices(key, ctx)
         if narrowed is not None or any(k.kind in _OVERRIDABLE for k in keys):

@@ -42,6 +42,7 @@ class RepoContext:
     mirrors: frozenset[str] = frozenset()  # hosts that serve the Hugging Face Hub's paths
     tree: TreeEvidence | None = None  # what the commit's tree says (its folders, README)
     documented: frozenset[str] = frozenset()  # folders the README documents as local (miner/resolve/shipped.py)
+    unread: frozenset[str] | None = None  # files that code left unread may import (narrow.py); None: any
 
     def ships(self, model_id: str | None) -> bool:
         """A Hugging Face-shaped id that names a folder the repository ships or documents as local."""
@@ -207,7 +208,7 @@ class UsageBuilder:
         self.repo = repo
         self.registry = registry
         self.ctx = ctx
-        self.evaluator = Evaluator(repo)
+        self.evaluator = Evaluator(repo, ctx.unread)
         self.legacy = registry.table("legacy_hf")
 
     def usages(self, hit: Hit) -> list[Usage]:
@@ -223,6 +224,8 @@ class UsageBuilder:
 
     def _main_usages(self, hit: Hit) -> list[Usage]:
         api, call, view = hit.api, hit.call, hit.view
+        if not self.evaluator.narrow.can_run(call, view):
+            return []  # in a branch that no value the code gives selects
         prefixed_only = bool(api.only_if) and not self._truthy_any(hit, api.only_if)
         if prefixed_only and not api.prefixed_loads:
             return []  # `create_model("resnet50")`: the architecture, no weights
@@ -455,7 +458,10 @@ class UsageBuilder:
     def _given_false(self, hit: Hit, keyword: str) -> bool:
         text = self._arg_text(hit.call, _spec_named(hit.api, keyword))
         node = parse_expr(text) if text is not None else None
-        return isinstance(node, ast.Constant) and node.value in (None, False, "")
+        if isinstance(node, ast.Constant):
+            return node.value in (None, False, "")
+        # a flag false wherever it is set: `pretrained=use_pretrained`, always given False
+        return node is not None and self.evaluator.narrow.always_false(text, hit.view, hit.call.scope)
 
     def _splatted(self, hit: Hit, spec: ArgSpec) -> list[str]:
         """Where a call's `*args` and `**kwargs` hold the id: `args[i]` when the
