@@ -63,14 +63,15 @@ def pipeline_version(extractor: str) -> str:
 def pack(facts: FileFacts) -> bytes:
     """Facts as nested tuples of plain values, marshalled: several times faster
     both ways than pickling hundreds of thousands of record objects."""
-    param, arg = _fields_of(Param), _fields_of(Arg)  # C-level getters: no Python frame per record
+    param, arg, guard = _fields_of(Param), _fields_of(Arg), _fields_of(Guard)  # C-level getters: no Python frame per record
     return marshal.dumps((
         PACK_FORMAT, facts.path, facts.kind.value, facts.status.value, facts.error,
         tuple((s.id, s.parent, s.kind.value, s.name, s.line, tuple(map(param, s.params)), s.bases,
                s.decorators) for s in facts.scopes),
         tuple(map(_fields_of(Import), facts.imports)),
-        tuple((b.scope, b.target, b.value, b.kind.value, b.line, b.top) for b in facts.bindings),
-        tuple((c.scope, c.callee, tuple(map(arg, c.args)), c.line, c.text, tuple((g.test, g.holds) for g in c.guards))
+        tuple((b.scope, b.target, b.value, b.kind.value, b.line, b.top, tuple(map(guard, b.guards)))
+              for b in facts.bindings),
+        tuple((c.scope, c.callee, tuple(map(arg, c.args)), c.line, c.text, tuple(map(guard, c.guards)))
               for c in facts.calls),
         tuple(map(_fields_of(ShellArg), facts.shell_args)),
         tuple(map(_fields_of(ConfigValue), facts.config_values)),
@@ -100,7 +101,8 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
             scopes=tuple(Scope(i, parent, _SCOPE_KINDS[k], name, line, tuple(Param(*p) for p in params), bases, decos)
                          for i, parent, k, name, line, params, bases, decos in scopes),
             imports=tuple(Import(*i) for i in imports),
-            bindings=tuple(Binding(sc, t, v, _BIND_KINDS[k], ln, top) for sc, t, v, k, ln, top in bindings),
+            bindings=tuple(Binding(sc, t, v, _BIND_KINDS[k], ln, top, tuple(Guard(*g) for g in guards) if guards else ())
+                           for sc, t, v, k, ln, top, guards in bindings),
             calls=tuple(CallSite(sc, callee, tuple(Arg(*a) for a in args), ln, text, tuple(Guard(*g) for g in guards))
                         for sc, callee, args, ln, text, guards in calls),
             shell_args=tuple(ShellArg(*a) for a in shell),

@@ -119,6 +119,18 @@ class Import:
 
 
 @dataclass(frozen=True, slots=True)
+class Guard:
+    __reduce__ = _positional
+
+    """An `if` (or `elif`) test around a call or an assignment, in its own
+    function: that runs only where `test` evaluates to `holds`."""
+
+    test: str  # source text of the condition
+    holds: bool
+    line: int = 0  # of the `if` or `elif`
+
+
+@dataclass(frozen=True, slots=True)
 class Binding:
     __reduce__ = _positional
 
@@ -131,6 +143,7 @@ class Binding:
     kind: BindKind
     line: int
     top: bool = True  # directly in the scope's body, not inside an if/for/try/with block
+    guards: tuple[Guard, ...] = ()  # the `if` tests around it in its scope (assignments only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,17 +153,6 @@ class Arg:
     keyword: str | None  # None for a positional argument
     value: str  # source text
     star: str = ""  # "*" or "**" for unpacked arguments
-
-
-@dataclass(frozen=True, slots=True)
-class Guard:
-    __reduce__ = _positional
-
-    """An `if` (or `elif`) test around a call, in the call's own function: the
-    call runs only where `test` evaluates to `holds`."""
-
-    test: str  # source text of the condition
-    holds: bool
 
 
 @dataclass(frozen=True, slots=True)

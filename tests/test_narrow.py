@@ -87,3 +87,24 @@ def test_a_module_flag_set_by_another_function_is_not_known(tmp_path: Path) -> N
     app = ('import timm\nPRETRAINED = False\n\n\ndef configure():\n    global PRETRAINED\n    PRETRAINED = True\n\n\n'
            'configure()\nnet = timm.create_model("resnet18", pretrained=PRETRAINED)\n')
     assert ("app.py", "resnet18") in mined(tmp_path, {"app.py": app})
+
+
+def test_a_name_bound_again_inside_the_branch_is_not_pinned(tmp_path: Path) -> None:
+    app = ('from transformers import AutoModel\n\n\n'
+           'def load(name, fallback):\n    if name == "default":\n        name = fallback\n'
+           '        return AutoModel.from_pretrained(name)\n    return None\n\n\n'
+           'load("default", "org/fallback")\nload("org/direct", None)\n')
+    assert ("app.py", "org/fallback") in mined(tmp_path, {"app.py": app})
+
+
+def test_a_shell_value_keyed_in_another_scripts_dict_stays_an_id(tmp_path: Path) -> None:
+    files = {
+        "train.py": ('import argparse\nimport torch\nfrom transformers import AutoTokenizer\n'
+                     'p = argparse.ArgumentParser()\np.add_argument("--model")\n'
+                     'args = p.parse_args()\ntorch.save(AutoTokenizer.from_pretrained("gpt2"), args.model)\n'),
+        "other.py": ('import argparse\nfrom transformers import AutoModel\nNAMES = {"bart-large-cnn": "facebook/bart-large-cnn"}\n'
+                     'p = argparse.ArgumentParser()\np.add_argument("--model")\nargs = p.parse_args()\n'
+                     'AutoModel.from_pretrained(NAMES[args.model])\n'),
+        "run.sh": "python train.py --model bart-large-cnn\n",
+    }
+    assert ("run.sh", "bart-large-cnn") in mined(tmp_path, files)

@@ -97,6 +97,7 @@ class _State:
     def_names: list[int] = field(default_factory=list)  # start bytes of the names of definitions
     import_spans: list[tuple[int, int]] = field(default_factory=list)
     top: bool = True  # the statements being walked are directly in their scope's body
+    guards: tuple[Guard, ...] = ()  # the `if` tests around them, in their scope
 
 
 def _text(state: "_State", node: ts.Node | None, limit: int = _MAX_TEXT) -> str:
@@ -264,35 +265,51 @@ def _flatten_indentation(src: bytes) -> tuple[bytes, bool]:
 
 def _walk_statements(root: ts.Node, scope: int, state: _State) -> None:
     """Visit statements depth-first with an explicit stack (no recursion limit)."""
-    stack: list[tuple[ts.Node, int, bool]] = [(root, scope, True)]
+    stack: list[tuple[ts.Node, int, bool, tuple[Guard, ...]]] = [(root, scope, True, ())]
     while stack:
-        node, scope, top = stack.pop()
-        state.top = top
-        nested: list[tuple[ts.Node, int, bool]] = []
+        node, scope, top, guards = stack.pop()
+        state.top, state.guards = top, guards
+        nested: list[tuple[ts.Node, int, bool, tuple[Guard, ...]]] = []
         for child in node.named_children:
             kind = child.type
             if kind == "if_statement":
                 state.ifs.append(child)
-            if kind in ("import_statement", "import_from_statement"):
+                nested += [(body, scope, False, guards + more) for body, more in _if_branches(child, state)]
+            elif kind in ("import_statement", "import_from_statement"):
                 _import(child, scope, state)
             elif kind == "expression_statement":
                 _expression_statement(child, scope, state)
             elif kind in ("function_definition", "class_definition"):
-                nested.append((child.child_by_field_name("body"), _define(child, scope, state, ()), True))
+                nested.append((child.child_by_field_name("body"), _define(child, scope, state, ()), True, ()))
             elif kind == "decorated_definition":
                 definition = child.child_by_field_name("definition")
                 decorators = tuple(_text(state, d)[1:].strip() for d in child.named_children if d.type == "decorator")
                 if definition is not None:
                     body = definition.child_by_field_name("body")
-                    nested.append((body, _define(definition, scope, state, decorators), True))
+                    nested.append((body, _define(definition, scope, state, decorators), True, ()))
             elif kind == "return_statement":
                 _return(child, scope, state)
             elif kind == "for_statement":
                 _for(child, scope, state)
-                nested.append((child, scope, False))
+                nested.append((child, scope, False, guards))
             elif kind in _COMPOUND_BODIES or kind.endswith("_statement") and kind not in _SIMPLE:
-                nested.append((child, scope, False))
+                nested.append((child, scope, False, guards))
         stack.extend(reversed(nested))
+
+
+def _if_branches(node: ts.Node, state: _State) -> list[tuple[ts.Node, tuple[Guard, ...]]]:
+    """The bodies of an `if` statement, each with the tests that hold where it runs."""
+    test = Guard(_text(state, node.child_by_field_name("condition")), True, _line(node))
+    out = [(node.child_by_field_name("consequence"), (test,))]
+    passed = (Guard(test.test, False, test.line),)
+    for clause in node.named_children:
+        if clause.type == "elif_clause":
+            cond = Guard(_text(state, clause.child_by_field_name("condition")), True, _line(clause))
+            out.append((clause.child_by_field_name("consequence"), passed + (cond,)))
+            passed += (Guard(cond.test, False, cond.line),)
+        elif clause.type == "else_clause":
+            out.append((clause, passed))
+    return [(body, guards) for body, guards in out if body is not None]
 
 
 _SIMPLE = frozenset({"return_statement", "pass_statement", "break_statement", "continue_statement",
@@ -400,7 +417,8 @@ def _assignment(node: ts.Node, scope: int, state: _State) -> None:
     value = _text(state, right)
     for target in targets:
         if target is not None:
-            state.bindings.append(Binding(scope, _text(state, target, 300), value, BindKind.ASSIGN, _line(node), state.top))
+            state.bindings.append(Binding(scope, _text(state, target, 300), value, BindKind.ASSIGN, _line(node), state.top,
+                                          state.guards))
 
 
 def _return(node: ts.Node, scope: int, state: _State) -> None:
@@ -502,14 +520,14 @@ def _branch_guards(node: ts.Node, at: int, state: _State) -> list[Guard]:
 
     condition = _text(state, node.child_by_field_name("condition"))
     if inside(node.child_by_field_name("consequence")):
-        return [Guard(condition, True)]
-    passed = [Guard(condition, False)]
+        return [Guard(condition, True, _line(node))]
+    passed = [Guard(condition, False, _line(node))]
     for clause in node.named_children:
         if clause.type == "elif_clause":
             test = _text(state, clause.child_by_field_name("condition"))
             if inside(clause.child_by_field_name("consequence")):
-                return passed + [Guard(test, True)]
-            passed.append(Guard(test, False))
+                return passed + [Guard(test, True, _line(clause))]
+            passed.append(Guard(test, False, _line(clause)))
         elif clause.type == "else_clause" and inside(clause):
             return passed
     return []  # in a test, not in a branch

@@ -56,6 +56,9 @@ class Ctx:
     depth: int = 0
     seen: frozenset = frozenset()
     line: int | None = None  # where the expression is, in `scope`; None: anywhere (a later call)
+    # Values an `if` test leaves to a name in the expression being read (narrow.py):
+    # ((source text, candidates), ...); not carried into bindings, calls or other scopes.
+    pins: tuple = ()
 
     def deeper(self, key: object = None, *, view: FileView | None = None, scope: int | None = None) -> "Ctx":
         same_place = (view is None or view is self.view) and (scope is None or scope == self.scope)
@@ -65,6 +68,7 @@ class Ctx:
             self.depth + 1,
             self.seen | {key} if key is not None else self.seen,
             self.line if same_place else None,
+            self.pins if same_place and key is None else (),
         )
 
 
@@ -105,17 +109,20 @@ class Evaluator:
         self._deadline = time.monotonic() + REPO_SECONDS
         self.out_of_time = False  # then every later evaluation gives nothing
         self._steps = 0
-        self._memo: dict[tuple[str, str, int, int | None], list[Candidate]] = {}
+        self._memo: dict[tuple, list[Candidate]] = {}
         self._reach: dict[tuple[str, int, str, str], bool] = {}
         self._calls_of_memo: dict[tuple[str, int], list[tuple[FileView, CallSite, int]]] = {}
 
-    def values(self, text: str, view: FileView, scope: int, line: int | None = None) -> list[Candidate]:
-        key = (text, view.path, scope, line)
+    def values(self, text: str, view: FileView, scope: int, line: int | None = None,
+               guards: tuple = ()) -> list[Candidate]:
+        """The values of `text` at `line`, where the `if` tests `guards` hold (narrow.py)."""
+        key = (text, view.path, scope, line, guards)
         if key not in self._memo:
             node = parse_expr(text)
             self._steps = 0
             try:
-                found = self.eval(node, Ctx(view, scope, line=line))[:MAX_CANDIDATES] if node is not None else []
+                ctx = self.narrow.pinned(guards, line, Ctx(view, scope, line=line))
+                found = self.eval(node, ctx)[:MAX_CANDIDATES] if node is not None and ctx is not None else []
             except (Exception, MemoryError):  # noqa: BLE001 - a value of mined code must not stop the run
                 found = []  # the usage stays unresolved
             self._memo[key] = found
@@ -132,6 +139,10 @@ class Evaluator:
             self.out_of_time = True
         if self.out_of_time or ctx.depth > MAX_DEPTH or self._steps > MAX_STEPS:
             return []
+        if ctx.pins and isinstance(node, (ast.Name, ast.Attribute)):
+            pinned = self.narrow.pinned_value(node, ctx)
+            if pinned is not None:
+                return pinned
         try:
             method = getattr(self, f"_eval_{type(node).__name__}", None)
             return _dedupe([c for c in method(node, ctx) if not _too_long(c.value)]) if method else []
@@ -189,7 +200,10 @@ class Evaluator:
         return _conditional(out)
 
     def _eval_IfExp(self, node: ast.IfExp, ctx: Ctx) -> list[Candidate]:
-        return _conditional(self.eval(node.body, ctx.deeper()) + self.eval(node.orelse, ctx.deeper()))
+        """Each branch with what its test leaves to the names it tests (narrow.py)."""
+        body = self.narrow.pinned_test(node.test, True, ctx.deeper())
+        orelse = self.narrow.pinned_test(node.test, False, ctx.deeper())
+        return _conditional(self.eval(node.body, body) + self.eval(node.orelse, orelse))
 
     # -- names ---------------------------------------------------------------
 
@@ -237,7 +251,8 @@ class Evaluator:
             elif isinstance(target, (ast.Tuple, ast.List)):
                 out += wrap(self._unpack(target, name, [self._elements(value, ctx)]), Resolution.CONSTANT)
             else:
-                out += self._bound_value(value, ctx)
+                sub = self.narrow.pinned(b.guards, b.line, ctx) if b.guards else ctx
+                out += self._bound_value(value, sub) if sub is not None else []  # None: a branch never taken
         return out
 
     def _bound_value(self, value: ast.expr, ctx: Ctx) -> list[Candidate]:
@@ -974,9 +989,10 @@ class Evaluator:
             keys, narrowed = self._keys(key, ctx)
             for container, cctx in self.containers(node.func.value, ctx.deeper()):
                 out += self._index(container, keys, narrowed, cctx)
-        if default is not None:
+        if default is not None:  # `d.get(k, k)`: the default runs only for a k that is no key (narrow.py)
             out += [replace(c, kind=Resolution.DICT_LOOKUP) if c.kind in _WEAK else c
-                    for c in self.eval(default, ctx.deeper()) if c.value is not None]
+                    for c in self.eval(default, self.narrow.missing_key(node, key, default, ctx.deeper()))
+                    if c.value is not None]
         return out
 
     def _format(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:

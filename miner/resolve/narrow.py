@@ -13,7 +13,9 @@ soundly -- whatever it cannot prove, it answers with "keep":
 - `overridden`: a parameter whose default no call lets through;
 - `always_false`: a weights flag (`pretrained=use_pretrained`) false wherever
   it is set;
-- `can_run`: whether the `if` tests around a call can hold.
+- `can_run`: whether the `if` tests around a call can hold;
+- `Pins`: in a branch, the values of a name its test checks that pass the test
+  (values combine per branch, not across branches).
 """
 from __future__ import annotations
 
@@ -48,6 +50,24 @@ class Narrower:
         self._loose: frozenset[str] | None = None
         self._named: str | None = None
         self._attrs: frozenset[str] | None = None
+        self._pins = Pins(self)
+
+    def pinned(self, guards, line, ctx):
+        return self._pins.pinned(guards, line, ctx)
+
+    def pinned_test(self, test, holds, ctx):
+        return self._pins.pinned_test(test, holds, ctx)
+
+    def pinned_value(self, node, ctx):
+        return self._pins.value(node, ctx)
+
+    def missing_key(self, call: ast.Call, key: ast.expr | None, default: ast.expr, ctx):
+        """`d.get(k, k)`: where the default is the key itself, it is read only
+        with the values of k that are not keys of d."""
+        if key is None or not isinstance(key, (ast.Name, ast.Attribute)) or ast.dump(key) != ast.dump(default):
+            return ctx
+        test = ast.Compare(left=key, ops=[ast.NotIn()], comparators=[call.func.value])
+        return self._pins.pinned_test(test, True, ctx)
 
     # -- exact value sets --------------------------------------------------
 
@@ -295,6 +315,126 @@ class Narrower:
             return {bool(compare(a, b)) for a in left for b in right}
         except TypeError:
             return None
+
+
+class Pins:
+    """What an `if` test leaves to the names it tests: in `if not path.startswith("http"):
+    url = BASE + path`, only the values of `path` that do not start with "http"
+    (values combine per branch, never across them). A candidate is dropped only
+    where the test surely rejects it."""
+
+    def __init__(self, narrower: Narrower):
+        self.narrow = narrower
+        self.ev = narrower.ev
+
+    def pinned(self, guards, line: int | None, ctx):
+        """`ctx` with the names that `guards` test pinned to the values that pass
+        (a name bound again between a test and `line` is left alone); None when
+        the tests cannot all hold."""
+        from miner.resolve.evaluate import parse_expr
+        for guard in guards:
+            node = parse_expr(guard.test)
+            if node is None:
+                continue
+            if not self.narrow.can_be(node, guard.holds, ctx.view, ctx.scope):
+                return None
+            ctx = self.pinned_test(node, guard.holds, ctx, since=guard.line, until=line)
+        return ctx
+
+    def pinned_test(self, test: ast.expr, holds: bool, ctx, *, since: int | None = None, until: int | None = None):
+        from dataclasses import replace
+        pins = dict(ctx.pins)
+        for subject, decide in self._conditions(test, holds, ctx):
+            text = ast.unparse(subject)
+            if since is not None and self._rebound(text, ctx, since, until):
+                continue
+            cands = list(pins[text]) if text in pins else self.ev.eval(subject, replace(ctx, pins=()))
+            kept = tuple(c for c in cands if _decided(decide, c.value) is not False)
+            if len(kept) < len(cands):
+                pins[text] = kept
+        return replace(ctx, pins=tuple(pins.items())) if len(pins) != len(ctx.pins) or pins != dict(ctx.pins) else ctx
+
+    @staticmethod
+    def value(node: ast.expr, ctx) -> list | None:
+        text = ast.unparse(node)
+        return next((list(cands) for pinned, cands in ctx.pins if pinned == text), None)
+
+    @staticmethod
+    def _rebound(text: str, ctx, since: int, until: int | None) -> bool:
+        return any(since <= b.line and (until is None or b.line < until)
+                   for b in ctx.view.bindings.get((ctx.scope, text), ()))
+
+    def _conditions(self, test: ast.expr, holds: bool, ctx):
+        """(subject, decide) pairs: `decide(value)` is whether the test gives
+        `holds` when the subject has that value (None: cannot say)."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            return self._conditions(test.operand, not holds, ctx)
+        if isinstance(test, ast.BoolOp):  # `a and b` true, `a or b` false: each part alike
+            return [c for v in test.values for c in self._conditions(v, holds, ctx)] \
+                if isinstance(test.op, ast.And) == holds else []
+        if isinstance(test, (ast.Name, ast.Attribute)):
+            return [(test, lambda v: bool(v) == holds)]
+        if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) \
+                and test.func.attr in ("startswith", "endswith") and len(test.args) == 1 and not test.keywords:
+            affix = _constants(test.args[0]) or (frozenset([test.args[0].value]) if isinstance(test.args[0], ast.Constant)
+                                                 and isinstance(test.args[0].value, str) else None)
+            subject, method = test.func.value, test.func.attr
+            if affix and all(isinstance(a, str) for a in affix) and isinstance(subject, (ast.Name, ast.Attribute)):
+                return [(subject, lambda v: getattr(v, method)(tuple(affix)) == holds if isinstance(v, str) else None)]
+            return []
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _COMPARE):
+            return []
+        op, left, right = test.ops[0], test.left, test.comparators[0]
+        if not isinstance(left, (ast.Name, ast.Attribute)):
+            return []
+        compare = _COMPARE[type(op)]
+        if isinstance(op, (ast.In, ast.NotIn)):
+            keys = _constants(right)
+            if keys is not None:
+                return [(left, lambda v: compare(v, keys) == holds)]
+            sets = self._key_sets(right, ctx)
+            if not sets:
+                return []
+            inside = isinstance(op, ast.In)
+            return [(left, lambda v: _in_all(v, sets, inside, holds))]
+        if isinstance(right, ast.Constant) and _hashable(right.value):
+            return [(left, lambda v: compare(v, right.value) == holds)]
+        return []
+
+    def _key_sets(self, node: ast.expr, ctx) -> list[frozenset]:
+        """The constant keys of each literal dict (or items of a list) `node` may be."""
+        from miner.resolve.evaluate import _entries
+        found = []
+        for container, _ in self.ev.containers(node, ctx.deeper()):
+            if isinstance(container, ast.Dict):
+                if not all(isinstance(k, ast.Constant) for k in container.keys):
+                    return []
+                found.append(frozenset(k for k, _ in _entries(container) if _hashable(k)))
+            else:
+                values = _constants(container)
+                if values is None:
+                    return []
+                found.append(values)
+        return found
+
+
+def _in_all(value: object, sets: list[frozenset], inside: bool, holds: bool) -> bool | None:
+    """`value in D` (or `not in`) for a D that is one of `sets`: known only when
+    every set agrees."""
+    members = {value in s for s in sets}
+    if len(members) != 1:
+        return None
+    return (members.pop() == inside) == holds
+
+
+def _decided(decide, value: object) -> bool | None:
+    from miner.resolve.evaluate import LOCAL_VALUE
+    if value is LOCAL_VALUE:
+        return None  # some path: it may be anything
+    try:
+        return decide(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _constants(node: ast.expr) -> frozenset | None:

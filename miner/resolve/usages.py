@@ -244,7 +244,7 @@ class UsageBuilder:
         base = replace(base, expression=id_text[:500])
         if self._local_forced(hit):
             return [self._local(base)]
-        cands = [c for text in texts for c in self.evaluator.values(text, view, call.scope, call.line)]
+        cands = [c for text in texts for c in self.evaluator.values(text, view, call.scope, call.line, call.guards)]
         if prefixed_only and cands:  # only an id that names a hub outright loads weights (open_clip's `hf-hub:`)
             prefixes = tuple(p for p, _ in api.prefixes)
             if not (cands := [c for c in cands if not isinstance(c.value, str) or c.value.startswith(prefixes)]):
