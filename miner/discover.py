@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Iterator
 import ahocorasick_rs
 
 from miner.extract.config import is_config_path
+from miner.extract.python import EXEC_ANY
 from miner.extract.shell import DOTENV_NAMES, is_dockerfile, is_dotenv, source_path
 from miner.extract.text import decode_text
-from miner.resolve.modules import module_names, relative_target
+from miner.resolve.modules import SETTINGS_DIRS, module_names, relative_target, settings_file  # noqa: F401
 from miner.records import FileKind, SourceFile
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def limit_for(kind: FileKind, max_bytes: int) -> int:
 
 _SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".mk")
 SMALL_CONFIG = 64 * 1024
-_CONFIG_DIRS = frozenset({"conf", "config", "configs", "cfg", "cfgs", "model", "models", "hydra", "recipes"})
+_CONFIG_DIRS = SETTINGS_DIRS | {"model", "models", "hydra", "recipes"}
 _SHELL_KEYWORDS = (b"python", b"torchrun", b"accelerate", b"deepspeed", b"--model", b"model_name")
 
 
@@ -126,12 +127,19 @@ def _minimal(words: list[str]) -> tuple[bytes, ...]:
 _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w., \t()*]+)|import[ \t]+([\w., \t]+))", re.M)
 
 
+PASSIVE = "~"  # marks a class import that the file neither calls nor reads from (`~pkg.mod.Base`)
+REEXPORT = "="  # marks a name the file imports only to be imported from it (`=.impl.load`)
+
+
 def imported_modules(data: bytes) -> set[str]:
-    """Dotted module names a Python source imports values from: `import a.b`,
-    `from a.b import c` (`a.b.c` too: c may be a module). A `from` import of
-    classes only (`from .modeling import BertModel`) brings no constant, so its
-    module is left out: following every class import pulls in a whole library."""
+    """Dotted names a Python source imports: `import a.b`, `from a.b import c`
+    (`a.b` and `a.b.c`: c may be a module). A `from` import of classes only
+    (`from .modeling import BertModel`) names `a.b.C` alone, and PASSIVE-marked
+    when the file never calls the class nor reads an attribute of it (a base
+    class, a type): such a file is no caller of the module's code. A name the
+    file never mentions again is REEXPORT-marked: others import it from here."""
     found: set[str] = set()
+    used: set[bytes] | None = None
     for match in _import_lines(data):
         frm, names, plain = match.groups()
         if plain:
@@ -139,12 +147,51 @@ def imported_modules(data: bytes) -> set[str]:
                 found.add(part.split(" as ")[0].strip())
         elif frm is not None:
             module = frm.decode("ascii", "replace")
-            imported = [p.split(" as ")[0].strip() for p in names.decode("ascii", "replace").strip("() \t").split(",")]
-            imported = [n for n in imported if n]
-            if "*" in imported or any(not n[:1].isupper() or n.isupper() for n in imported):
+            pairs = [(p.split(" as ")[0].strip(), p.split(" as ")[-1].strip())
+                     for p in names.decode("ascii", "replace").strip("() \t").split(",")]
+            pairs = [(n, a) for n, a in pairs if n]
+            if any(n == "*" for n, _ in pairs):
+                found.add(REEXPORT + module)  # a star import passes on every name
+            elif any(not n[:1].isupper() or n.isupper() for n, _ in pairs):
                 found.add(module)
-            found.update(module + n if module.endswith(".") else f"{module}.{n}" for n in imported if n != "*")
+            for name, alias in pairs:
+                if name == "*":
+                    continue
+                dotted = module + name if module.endswith(".") else f"{module}.{name}"
+                word = alias.encode()
+                line = match.group(0)
+                if data.count(word) <= line.count(word) + data.count(b'"' + word + b'"') + data.count(b"'" + word + b"'"):
+                    dotted = REEXPORT + dotted
+                elif name[:1].isupper() and not name.isupper():
+                    used = _used_names(data) if used is None else used
+                    dotted = dotted if word in used else PASSIVE + dotted
+                found.add(dotted)
+    if b"exec" in data:
+        found.update(executed_modules(data))
     return {m for m in found if m}
+
+
+_USED_NAME = re.compile(rb"\b([A-Z]\w*)[ \t]*[(.]")
+
+
+def _used_names(data: bytes) -> set[bytes]:
+    """Capitalised names that the source calls or reads an attribute of (`Net(`, `Net.build`)."""
+    return set(_USED_NAME.findall(data))
+
+
+_EXEC_FILE = re.compile(rb"""\bexec\(\s*open\(\s*(?:(["'])(?:\./)?([\w./-]+)\.py\1|([^)]*))""")
+
+
+def executed_modules(data: bytes) -> set[str]:
+    """The files `exec(open("models.py").read())` runs, as module names;
+    EXEC_ANY for a file named at run time (`exec(open(config_file).read())`)."""
+    found = set()
+    for match in _EXEC_FILE.finditer(data):
+        if match.group(2):
+            found.add(match.group(2).decode("ascii", "replace").lstrip("/").replace("/", "."))
+        else:
+            found.add(EXEC_ANY)
+    return found
 
 
 def _import_lines(data: bytes) -> Iterator[re.Match[bytes]]:
@@ -217,3 +264,13 @@ def resolve_import(module: str, importer: str, index: dict[str, list[SourceFile]
         target = relative_target(module, importer)
         return [by_path[p] for p in (f"{target}.py", f"{target}/__init__.py") if p in by_path]
     return index.get(module, [])[:4]
+
+
+def parent_module(module: str) -> str | None:
+    """The module a dotted import name is taken from (`pkg.mod.Name` -> `pkg.mod`,
+    `.Name` -> `.`), or None for a top-level name."""
+    level = len(module) - len(module.lstrip("."))
+    rest = module[level:]
+    if "." in rest:
+        return module[:level] + rest.rpartition(".")[0]
+    return module[:level] or None

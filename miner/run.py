@@ -463,28 +463,73 @@ def _named_files(kind: FileKind, raw: bytes) -> tuple[str, ...]:
 
 
 REVERSE_LIMIT = 8  # a module imported by more files than this is library plumbing, not a script's helper
+REVERSE_DEPTH = 4  # callers of callers: a wrapper called through other wrappers
+REEXPORT_DEPTH = 4  # a name passed on from module to module (`pkg/__init__.py` from `.impl`)
 
 
 def _neighbours(wanted: set[str], scans: dict[str, Scan], py_files: list[SourceFile]) -> set[str]:
     """Python files next to the wanted ones, which resolution may need: the
-    modules they import (and what a package's `__init__.py` re-exports), and
-    the modules that import them (their callers), unless a wanted module is
-    imported all over the repository."""
+    modules they import names from (classes too: a dataclass's fields, a
+    settings class), and where those got a name they pass on (and the modules
+    a package's `__init__.py` imports); the modules that call or read what a
+    wanted one defines (their callers), or pass it on, and those that do the
+    same with them (REVERSE_DEPTH levels), unless a module is imported all over
+    the repository."""
     index = discover.files_by_module(py_files)
     by_path = {f.path: f for f in py_files}
+    settings = [f for f in py_files if discover.settings_file(f.path)]
 
-    def targets(path: str) -> set[str]:
-        return {f.path for m in scans[path].imports for f in discover.resolve_import(m, path, index, by_path)}
+    def edges(path: str) -> list[tuple[str, str, str]]:
+        """(marker, file, name) of each import of `path` that names an in-repo file."""
+        out = []
+        for entry in scans[path].imports:
+            if entry == discover.EXEC_ANY:  # `exec(open(config_file).read())`: any settings file
+                out += [("", f.path, "") for f in settings]
+                continue
+            marker = entry[0] if entry[0] in (discover.PASSIVE, discover.REEXPORT) else ""
+            module = entry[len(marker):]
+            found, name = discover.resolve_import(module, path, index, by_path), ""
+            parent = discover.parent_module(module)
+            if not found and parent:  # `from pkg.mod import Name`: Name is no module, pkg.mod is
+                found, name = discover.resolve_import(parent, path, index, by_path), module.rpartition(".")[2]
+            out += [(marker, f.path, name) for f in found]
+        return out
 
-    forward = {t for path in wanted for t in targets(path)}
-    forward |= {t for init in [p for p in forward if p.endswith("__init__.py")] for t in targets(init)}
+    graph = {path: edges(path) for path in by_path if path in scans}
+    ring = {(target, name) for p in wanted for _, target, name in graph.get(p, ())}
+    forward = {target for target, _ in ring}
+    for step in range(REEXPORT_DEPTH):  # where a module got a name it gives, and so on
+        ring = {(t, n) for target, name in ring for t, n in _passed_on(graph.get(target, ()), name, target, step == 0)}
+        ring = {(t, n) for t, n in ring if t not in forward}
+        if not ring:
+            break
+        forward |= {t for t, _ in ring}
+    if any(discover.EXEC_ANY in scans[p].imports for p in forward | wanted if p in scans):
+        forward |= {f.path for f in settings}  # a module it runs runs a settings file named at run time
     importers: dict[str, set[str]] = {}
-    for path in by_path:
-        if path not in wanted and path in scans:
-            for target in targets(path) & wanted:
+    for path, found in graph.items():
+        for marker, target, _ in found:
+            if marker != discover.PASSIVE and target != path:
                 importers.setdefault(target, set()).add(path)
-    reverse = {p for group in importers.values() if len(group) <= REVERSE_LIMIT for p in group}
+    reverse: set[str] = set()
+    ring = set(wanted)
+    for _ in range(REVERSE_DEPTH):
+        ring = {p for t in ring if len(group := importers.get(t, ())) <= REVERSE_LIMIT for p in group}
+        ring -= reverse | wanted
+        if not ring:
+            break
+        reverse |= ring
     return forward | reverse
+
+
+def _passed_on(edges: list[tuple[str, str, str]], name: str, path: str, first: bool) -> list[tuple[str, str]]:
+    """Of a module's imports, those where the value of `name` imported from it
+    can come from: the re-export of that name, a star import; at the `first`
+    step also the constants it imports, and the modules of a package's `__init__.py`."""
+    init = path.endswith("__init__.py")
+    return [(t, n) for marker, t, n in edges if marker != discover.PASSIVE
+            and ((name and n == name and (init or marker == discover.REEXPORT)) or (marker == discover.REEXPORT and not n)
+                 or (first and ((init and not n) or n.isupper())))]
 
 
 def _extract_group(group: list, jobs: int, cache: FactsCache, registry: Registry) -> None:

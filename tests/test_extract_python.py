@@ -21,7 +21,10 @@ HEADER = "import mod\nfrom pkg import helper\n\ndef local(x):\n    return x\n\n"
 
 
 def walked(src: bytes) -> tuple[ts.Node, P._State]:
-    root = P._parse(src).root_node
+    tree = P._parse(src)
+    if tree.root_node.has_error:  # the extractor parses a broken file again, its broken lines blanked
+        src, tree = P._without_broken_lines(src, tree)
+    root = tree.root_node
     state = P._State(src=src)
     state.scopes.append(P.Scope(id=0, parent=None, kind=P.ScopeKind.MODULE, name="", line=1))
     P._walk_statements(root, 0, state)
@@ -31,13 +34,13 @@ def walked(src: bytes) -> tuple[ts.Node, P._State]:
 def plain_kept(root: ts.Node, state: P._State) -> list[ts.Node]:
     """The definition: every call, kept by the callee's last or first segment."""
     static = P._static_callees(KEYWORDS)
-    wanted = {w.encode() for w in state.defined | state.imported}
+    wanted = P._AnyName() if state.star_import else {w.encode() for w in state.defined | state.imported}
     heads = {a.encode() for a in state.module_aliases}
     kept = []
     for call in ts.QueryCursor(_ALL_CALLS).captures(root).get("call", []):
         callee = call.child_by_field_name("function")
         raw = state.src[callee.start_byte:callee.end_byte]
-        if raw.rsplit(b".", 1)[-1] in static | wanted or raw.split(b".", 1)[0] in heads:
+        if raw.rsplit(b".", 1)[-1] in static or raw.rsplit(b".", 1)[-1] in wanted or raw.split(b".", 1)[0] in heads:
             kept.append(call)
     return sorted(kept, key=lambda call: (call.start_byte, -call.end_byte))
 

@@ -10,6 +10,7 @@ text; the resolver parses the few it needs.
 """
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 import sys
@@ -98,6 +99,7 @@ class _State:
     import_spans: list[tuple[int, int]] = field(default_factory=list)
     top: bool = True  # the statements being walked are directly in their scope's body
     guards: tuple[Guard, ...] = ()  # the `if` tests around them, in their scope
+    star_import: bool = False  # a star import of a module whose calls are worth keeping
 
 
 def _text(state: "_State", node: ts.Node | None, limit: int = _MAX_TEXT) -> str:
@@ -132,6 +134,9 @@ def extract_python(path: str, source: str, *, keywords: frozenset[str], kind: Fi
 def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -> FileFacts:
     src, defused = defuse(source.encode("utf-8", errors="replace"))
     tree = _parse(src)
+    broken = tree.root_node.has_error
+    if broken:
+        src, tree = _without_broken_lines(src, tree)
     root = tree.root_node
     state = _State(src=src)
     state.scopes.append(Scope(id=0, parent=None, kind=ScopeKind.MODULE, name="", line=1))
@@ -140,7 +145,7 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
         _walrus_bindings(root, state)
     calls = _calls(root, state, keywords)
     loose = _loose_names(state, calls)
-    note = defused or ("syntax errors; read what parsed" if root.has_error else _python2(src, root))
+    note = defused or ("syntax errors; read what parsed" if broken else _python2(src, root))
     return FileFacts(
         path=path,
         kind=kind,
@@ -152,6 +157,53 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
         calls=tuple(c for c, _ in calls),
         loose=loose,
     )
+
+
+MAX_REPARSES = 4
+
+
+def _without_broken_lines(src: bytes, tree: ts.Tree) -> tuple[bytes, ts.Tree]:
+    """A file that does not parse cleanly, parsed again with the first line of
+    each broken statement blanked (lines stay where they were): tree-sitter's
+    error recovery can swallow the statements after a broken one (a `for`
+    header) into it. The clean parse is taken when it has less in error."""
+    best_src, best_tree, best_error = src, tree, _error_bytes(tree.root_node)
+    for _ in range(MAX_REPARSES):
+        starts = {n.start_byte for n in _outer_errors(best_tree.root_node)}
+        if not starts:
+            break
+        blanked = bytearray(best_src)
+        for start in starts:
+            begin = best_src.rfind(b"\n", 0, start) + 1
+            end = best_src.find(b"\n", start)
+            end = len(best_src) if end < 0 else end
+            blanked[begin:end] = re.sub(rb"[^\r]", b" ", best_src[begin:end])
+        candidate_src = bytes(blanked)
+        if candidate_src == best_src:
+            break
+        candidate = _parse(candidate_src)
+        error = _error_bytes(candidate.root_node)
+        if error >= best_error:
+            break
+        best_src, best_tree, best_error = candidate_src, candidate, error
+    return best_src, best_tree
+
+
+def _outer_errors(root: ts.Node) -> list[ts.Node]:
+    """The ERROR nodes that no other ERROR node contains."""
+    found: list[ts.Node] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR":
+            found.append(node)
+        elif node.has_error:
+            stack.extend(node.children)
+    return found
+
+
+def _error_bytes(root: ts.Node) -> int:
+    return sum(n.end_byte - n.start_byte for n in _outer_errors(root)) if root.has_error else 0
 
 
 def _python2(src: bytes, root: ts.Node) -> str | None:
@@ -371,7 +423,7 @@ def _import(node: ts.Node, scope: int, state: _State) -> None:
                 if "." in _text(state, item):  # but `a.b` is reachable through it: keep it too
                     state.imports.append(Import(scope, _text(state, item), _text(state, item), line))
             state.imports.append(Import(scope, alias, target, line))
-            if target.split(".")[0] not in _COMMON_LIBS and target.split(".")[0] not in sys.stdlib_module_names:
+            if _calls_through(target):
                 state.module_aliases.add(alias)
         return
     module = _text(state, node.child_by_field_name("module_name"))
@@ -380,6 +432,7 @@ def _import(node: ts.Node, scope: int, state: _State) -> None:
             continue
         if item.type == "wildcard_import":
             state.imports.append(Import(scope, "*", module, line))
+            state.star_import = state.star_import or _calls_through(module)
             continue
         if item.type == "aliased_import":
             name, alias = _text(state, item.child_by_field_name("name")), _text(state, item.child_by_field_name("alias"))
@@ -390,6 +443,15 @@ def _import(node: ts.Node, scope: int, state: _State) -> None:
         sep = "" if module.endswith(".") else "."
         state.imports.append(Import(scope, alias, f"{module}{sep}{name}", line))
         state.imported.add(alias)
+        if _calls_through(module):  # `from torchvision import models`, `from netlib import Encoder`: `models.x(...)`
+            state.module_aliases.add(alias)
+
+
+def _calls_through(module: str) -> bool:
+    """Whether calls made through a name imported from `module` are worth
+    keeping: not for the common numeric libraries and the standard library."""
+    root = module.split(".")[0]
+    return root not in _COMMON_LIBS and root not in sys.stdlib_module_names
 
 
 def _expression_statement(node: ts.Node, scope: int, state: _State) -> None:
@@ -397,6 +459,26 @@ def _expression_statement(node: ts.Node, scope: int, state: _State) -> None:
     child = node.named_child(0)
     if child is not None and child.type == "assignment":
         _assignment(child, scope, state)
+    elif child is not None and child.type == "call" and _raw(state, child).startswith(b"exec"):
+        _exec(child, scope, state)
+
+
+# `exec(open("models.py").read())` runs a file's code in this scope: its names
+# become visible here as a star import's would. An import with alias EXEC_ALIAS
+# is such a run; EXEC_ANY is its target when the file is named at run time
+# (nanoGPT's configurator: `exec(open(config_file).read())`).
+EXEC_ALIAS = "*exec"
+EXEC_ANY = "<exec>"
+_EXEC_OPEN = re.compile(r"^exec\(\s*open\((.*)\)\s*\.read\(\)\s*\)$", re.S)
+
+
+def _exec(call: ts.Node, scope: int, state: _State) -> None:
+    match = _EXEC_OPEN.match(_text(state, call, 500))
+    if match is None:
+        return
+    named = re.match(r"""^\s*(["'])(?:\./)?([\w./-]+)\.py\1\s*(?:,.*)?$""", match.group(1), re.S)
+    target = named.group(2).lstrip("/").replace("/", ".") if named else EXEC_ANY
+    state.imports.append(Import(scope, EXEC_ALIAS, target, _line(call)))
 
 
 def _assignment(node: ts.Node, scope: int, state: _State) -> None:
@@ -460,11 +542,13 @@ def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[tupl
     """The calls worth keeping, each with the start byte of its callee's last name."""
     # Compared as bytes: decoding each callee would cost more than the parse.
     static = _static_callees(keywords)
-    wanted = {w.encode() for w in state.defined | state.imported}
+    wanted: set[bytes] | _AnyName = {w.encode() for w in state.defined | state.imported}
     heads = {a.encode() for a in state.module_aliases}
+    if state.star_import:  # `from helpers import *`: any name called may be one it brings
+        wanted = _AnyName()
     src = state.src
     kept: dict[tuple[int, int], tuple[ts.Node, bytes]] = {}
-    for call in _candidate_calls(root, src, static, wanted | heads, heads):
+    for call in _candidate_calls(root, src, static, wanted if isinstance(wanted, _AnyName) else wanted | heads, heads):
         callee = call.child_by_field_id(_FUNCTION)
         if callee is None or callee.type not in ("identifier", "attribute"):
             continue
@@ -531,6 +615,17 @@ def _branch_guards(node: ts.Node, at: int, state: _State) -> list[Guard]:
         elif clause.type == "else_clause" and inside(clause):
             return passed
     return []  # in a test, not in a branch
+
+
+_BUILTIN_NAMES = frozenset(n.encode() for n in dir(builtins))
+
+
+class _AnyName:
+    """The called names worth keeping in a file with a star import of another
+    module: any name but a builtin's."""
+
+    def __contains__(self, name: object) -> bool:
+        return name not in _BUILTIN_NAMES
 
 
 def _candidate_calls(root: ts.Node, src: bytes, static: frozenset[bytes], names: set[bytes],

@@ -14,11 +14,12 @@ import itertools
 import re
 import string
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from miner.records import RETURNED, Binding, BindKind, CallSite, Resolution, Scope, ScopeKind
+from miner.extract.python import EXEC_ANY
 from miner.resolve.narrow import Narrower
 from miner.resolve.repo import FileView, RepoView, is_config_load, visible_at
 
@@ -47,6 +48,10 @@ class Candidate:
     origin: tuple[str, int] | None = None  # (path, line) of a shell or config file
     carrier: str | None = None  # what carried it there (`shell:--model`, `config:model.name`)
     expression: str | None = None
+    # The in-repo calls it can hold in, as (function, calls) pairs: a value read from
+    # a call's argument holds in that call, a default in the calls that leave it
+    # out; two values with no call in common never combine into one id.
+    via: frozenset = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,7 @@ _NAMESPACES = frozenset({"Namespace", "SimpleNamespace", "EasyDict", "edict", "A
 _UI_EVENTS = ("click", "submit", "change")  # gradio: `component.click(fn, inputs=[...])`
 _UI_COMPONENTS_WITH_CHOICES = frozenset({"Dropdown", "Radio", "CheckboxGroup"})  # gradio: choices come first
 _UI_CHOICES = frozenset({"selectbox", "radio", "select_slider", "pills", "segmented_control"})  # streamlit
+_SPLITS = frozenset({"split", "rsplit", "partition", "rpartition"})
 _PASS_THROUGH = frozenset({"str", "strip", "lower", "upper", "rstrip", "lstrip", "replace"})
 
 
@@ -155,16 +161,16 @@ class Evaluator:
         return [Candidate(node.value, Resolution.LITERAL)]
 
     def _eval_JoinedStr(self, node: ast.JoinedStr, ctx: Ctx) -> list[Candidate]:
-        parts: list[list[str]] = []
+        parts: list[list[Candidate]] = []
         for part in node.values:
             if isinstance(part, ast.Constant):
-                parts.append([str(part.value)])
+                parts.append([Candidate(str(part.value), Resolution.LITERAL)])
             elif isinstance(part, ast.FormattedValue):
-                vals = [c.value for c in self.eval(part.value, ctx.deeper()) if isinstance(c.value, (str, int, float))]
+                vals = [c for c in self.eval(part.value, ctx.deeper()) if isinstance(c.value, (str, int, float))]
                 if not vals:
                     return self._local_if_path(node, ctx)
-                parts.append([str(v) for v in vals])
-        return _product(parts, Resolution.FSTRING)
+                parts.append(vals)
+        return [Candidate("".join(str(c.value) for c in combo), Resolution.FSTRING, via=via) for combo, via in _combos(parts)]
 
     def _eval_BinOp(self, node: ast.BinOp, ctx: Ctx) -> list[Candidate]:
         left = self.eval(node.left, ctx.deeper())
@@ -172,23 +178,22 @@ class Evaluator:
             return [Candidate(LOCAL_VALUE, Resolution.LOCAL_PATH)]
         right = self.eval(node.right, ctx.deeper())
         if isinstance(node.op, ast.Add):
-            pairs = [(a.value, b.value) for a in left for b in right]
-            return [Candidate(a + b, Resolution.CONCAT) for a, b in pairs[:MAX_CANDIDATES]
-                    if isinstance(a, str) and isinstance(b, str)]
+            strings = [[c for c in side if isinstance(c.value, str)] for side in (left, right)]
+            return [Candidate(a.value + b.value, Resolution.CONCAT, via=via) for (a, b), via in _combos(strings)]
         if isinstance(node.op, ast.Mod) and left:
             return self._percent(node, left, ctx)
         return []
 
     def _percent(self, node: ast.BinOp, left: list[Candidate], ctx: Ctx) -> list[Candidate]:
         items = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
-        columns = [[c.value for c in self.eval(e, ctx.deeper()) if isinstance(c.value, (str, int))] for e in items]
+        columns = [[c for c in self.eval(e, ctx.deeper()) if isinstance(c.value, (str, int))] for e in items]
+        formats = [c for c in left if isinstance(c.value, str) and not _WIDE_PERCENT.search(c.value)]
         out = []
-        for fmt in (c.value for c in left if isinstance(c.value, str) and not _WIDE_PERCENT.search(c.value)):
-            for combo in itertools.islice(itertools.product(*columns), MAX_CANDIDATES):
-                try:
-                    out.append(Candidate(fmt % tuple(combo), Resolution.CONCAT))
-                except (TypeError, ValueError, KeyError, OverflowError):
-                    continue
+        for (fmt, *combo), via in _combos([formats, *columns]):
+            try:
+                out.append(Candidate(fmt.value % tuple(c.value for c in combo), Resolution.CONCAT, via=via))
+            except (TypeError, ValueError, KeyError, OverflowError):
+                continue
         return out
 
     def _eval_BoolOp(self, node: ast.BoolOp, ctx: Ctx) -> list[Candidate]:
@@ -229,9 +234,30 @@ class Evaluator:
                 found += self._imported(imp.target, sub)
             elif scope.kind == ScopeKind.MODULE and not bindings:
                 found += self._star_imported(name, sub)  # `from .consts import *` in a package's __init__
+            found += self._executed(name, scope_id, ctx.line if scope_id == ctx.scope else None, sub)
             if found or bindings or imp is not None or _is_param(scope, name):
                 return found
         return []
+
+    def _executed(self, name: str, scope_id: int, line: int | None, ctx: Ctx) -> list[Candidate]:
+        """What the files that `exec(open(...).read())` runs in the scope (before
+        `line`) bind `name` to; a file named at run time is any settings file of
+        the repository that assigns it (nanoGPT's `config/*.py`)."""
+        out: list[Candidate] = []
+        for imp in ctx.view.exec_imports.get(scope_id, ()):
+            if line is not None and imp.line >= line:
+                continue
+            if imp.target != EXEC_ANY:
+                out += self._imported(f"{imp.target}.{name}", ctx)
+                continue
+            for view, b in self.repo.settings_files.get(name, [])[:MAX_CANDIDATES]:
+                key = ("settings", view.path, b.line)
+                if key not in ctx.seen:
+                    sub = Ctx(view, 0, ctx.depth + 1, ctx.seen | {key})
+                    out += [replace(c, kind=Resolution.CONFIG_FILE, origin=c.origin or (view.path, b.line),
+                                    carrier=c.carrier or f"config:{name}", expression=c.expression or f"{name} = {b.value}")
+                            for c in self.eval(parse_expr(b.value), sub) if isinstance(c.value, str)]
+        return out
 
     def _star_imported(self, name: str, ctx: Ctx) -> list[Candidate]:
         found: list[Candidate] = []
@@ -248,8 +274,8 @@ class Evaluator:
             target = parse_expr(b.target)
             if b.kind == BindKind.FOR:
                 out += wrap(self._unpack(target, name, self.iterate(value, ctx)), Resolution.LOOP)
-            elif isinstance(target, (ast.Tuple, ast.List)):
-                out += wrap(self._unpack(target, name, [self._elements(value, ctx)]), Resolution.CONSTANT)
+            elif isinstance(target, (ast.Tuple, ast.List)):  # `repo, arch = ZOO[args.variant]`
+                out += wrap(self._unpack(target, name, self._tuples(value, ctx)), Resolution.CONSTANT)
             else:
                 sub = self.narrow.pinned(b.guards, b.line, ctx) if b.guards else ctx
                 out += self._bound_value(value, sub) if sub is not None else []  # None: a branch never taken
@@ -260,13 +286,23 @@ class Evaluator:
         value; anything else is followed as a constant."""
         return wrap(self.eval(value, ctx), Resolution.CONSTANT)
 
+    def _tuples(self, value: ast.expr, ctx: Ctx) -> list[list[list[Candidate]]]:
+        """The rows a tuple assignment can take from `value`: its own elements,
+        or those of each literal tuple or list it can stand for."""
+        if isinstance(value, (ast.Tuple, ast.List)):
+            return [self._elements(value, ctx)]
+        rows = [self._elements(c, cctx) for c, cctx in self.containers(value, ctx.deeper())
+                if isinstance(c, (ast.Tuple, ast.List))]
+        return rows or [self._elements(value, ctx)]
+
     def _unpack(self, target: ast.expr | None, name: str, rows: list[list[list[Candidate]]]) -> list[Candidate]:
-        """From tuples of candidates, the ones in `name`'s position of `target`."""
+        """From tuples of candidates, the ones in `name`'s position of `target`
+        (nested targets, `i, (key, value)`, are read flat, as `enumerate` rows are)."""
         if isinstance(target, ast.Name):
             return [c for row in rows for cell in row for c in cell] if target.id == name else []
         if not isinstance(target, (ast.Tuple, ast.List)):
             return []
-        names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
+        names = _flat_names(target)
         if name not in names:
             return []
         pos = names.index(name)
@@ -292,7 +328,7 @@ class Evaluator:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("enumerate", "sorted", "list", "tuple", "set", "reversed") and node.args:
             rows = self.iterate(node.args[0], ctx)
             if node.func.id == "enumerate":
-                return [[[Candidate(i, Resolution.LITERAL)], [c for cell in row for c in cell]] for i, row in enumerate(rows)]
+                return [[[Candidate(i, Resolution.LITERAL)], *row] for i, row in enumerate(rows)]
             return rows
         return []
 
@@ -327,6 +363,18 @@ class Evaluator:
             return [(inner, cctx) for outer, cctx in self.containers(node.value, ctx.deeper())
                     for key, value in _entries(outer) if key == node.slice.value
                     for inner, cctx in self.containers(value, cctx.deeper())]
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):  # ZOO[args.variant]
+            keys, narrowed = self._keys(node.slice, ctx)
+            return [(inner, cctx) for outer, cctx in self.containers(node.value, ctx.deeper())
+                    for value in _picked(_entries(outer), keys, narrowed)
+                    for inner, cctx in self.containers(value, cctx.deeper())]
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):  # `all_models()`
+            name = _dotted(node.func)
+            return [(inner, cctx) for view, fn in (self._functions(name, ctx) if name else ())
+                    for b in view.bindings.get((fn.id, RETURNED), [])
+                    if (value := parse_expr(b.value)) is not None and ("returns", view.path, fn.id) not in ctx.seen
+                    for inner, cctx in self.containers(value, Ctx(view, fn.id, ctx.depth + 1,
+                                                                  ctx.seen | {("returns", view.path, fn.id)}))]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.containers(node.left, ctx.deeper()), self.containers(node.right, ctx.deeper())
             if left and right and isinstance(left[0][0], (ast.List, ast.Tuple)) and isinstance(right[0][0], (ast.List, ast.Tuple)):
@@ -347,12 +395,14 @@ class Evaluator:
                 if value is not None and b.kind == BindKind.ASSIGN and isinstance(parse_expr(b.target), ast.Name):
                     out += self.containers(value, sub)
             imp = view.imports.get((scope_id, name))
-            if imp is not None:
-                target = self._module_attr(imp.target, view)
-                if target is not None:
-                    other, attr = target
+            targets = [imp.target] if imp is not None else [
+                f"{m}{'' if m.endswith('.') else '.'}{name}" for m in view.star_imports] if scope_id == 0 and not bindings else []
+            for target in targets:  # an import, or a star import (`from zoo import *`)
+                found = self._module_attr(target, view)
+                if found is not None:
+                    other, attr = found
                     out += self._name_containers(attr, Ctx(other, 0, sub.depth + 1, sub.seen))
-            if bindings or imp is not None:
+            if bindings or imp is not None or out:
                 return out
         return []
 
@@ -366,7 +416,9 @@ class Evaluator:
             if default is not None:
                 cli = self._cli_param_default(default, ctx)
                 kind = Resolution.ARGPARSE_DEFAULT if self._fired(scope, ctx.view) else Resolution.DEFAULT_PARAM
-                out += cli if cli is not None else wrap(self.eval(default, ctx), kind)
+                found = cli if cli is not None else wrap(self.eval(default, ctx), kind)
+                tag = self._default_tag(scope, name, ctx)  # it holds only in the calls that do not pass it
+                out += [replace(c, via=c.via | {tag}) for c in found]
         out += self._click_default(scope, name, ctx)
         out += self._ui_inputs(scope, name, ctx)
         out += self._callers(scope, name, ctx)
@@ -411,7 +463,9 @@ class Evaluator:
         out: list[Candidate] = []
         runs = [(view, call) for last in ("Interface", *_UI_EVENTS) for view, call in self.repo.callers.get(last, ())]
         for view, call in runs[:MAX_CALLERS]:
-            if _argument(call, "fn", 0) != scope.name or not _runs_gradio(view, call):
+            fn = _argument(call, "fn", 0)
+            if not fn or fn.rpartition(".")[2] != scope.name or not _runs_gradio(view, call) \
+                    or not any(v is ctx.view and f is scope for v, f in self._functions(fn, Ctx(view, call.scope))):
                 continue
             inputs = parse_expr(_argument(call, "inputs", 1) or "")
             components = inputs.elts if isinstance(inputs, (ast.List, ast.Tuple)) else [inputs]
@@ -447,15 +501,30 @@ class Evaluator:
         index = position if position is not None else positional.index(name) if name in positional else None
         out: list[Candidate] = []
         for caller_view, call, shift in self._calls_of(scope, view):
-            value = _argument(call, name, None if index is None else index + shift)
+            at = None if index is None else index + shift
             key = ("caller", caller_view.path, call.line, name, index)
-            if value is None or key in ctx.seen:
+            if key in ctx.seen:
                 continue
-            node = parse_expr(value)
-            if node is not None:
-                sub = Ctx(caller_view, call.scope, ctx.depth + 1, ctx.seen | {key})
-                out += wrap(self.eval(node, sub), Resolution.CALL_ARG)
+            for value in [_argument(call, name, at)] if _argument(call, name, at) is not None else _splats(call, name, at):
+                node = parse_expr(value)
+                if node is not None:  # read where the call is: `enc` rebound between two calls
+                    sub = Ctx(caller_view, call.scope, ctx.depth + 1, ctx.seen | {key}, call.line)
+                    tag = ((view.path, scope.id), frozenset([(caller_view.path, call.line, call.callee)]))
+                    out += [replace(c, via=c.via | {tag}) for c in wrap(self.eval(node, sub), Resolution.CALL_ARG)]
         return out
+
+    def _default_tag(self, scope: Scope, name: str, ctx: Ctx) -> tuple:
+        """The `via` entry of a parameter's default: the function, and the
+        in-repo calls that leave the parameter out (None: a call from elsewhere)."""
+        params = [p.name for p in scope.params]
+        if _is_method(ctx.view, scope) and params and params[0] in ("self", "cls"):
+            params = params[1:]
+        positional = list(itertools.takewhile(lambda p: not p.startswith("*"), params))
+        index = positional.index(name) if name in positional else None
+        calls = [(v.path, c.line, c.callee) for v, c, shift in self._calls_of(scope, ctx.view)
+                 if _argument(c, name, None if index is None else index + shift) is None
+                 and not _splats(c, name, None if index is None else index + shift)]
+        return ((ctx.view.path, scope.id), frozenset([None, *calls]))
 
     def _calls_of(self, scope: Scope, view: FileView) -> list[tuple[FileView, CallSite, int]]:
         """The in-repo calls that run function `scope` (MAX_CALLERS at most), with
@@ -469,7 +538,11 @@ class Evaluator:
         return self._calls_of_memo[key]
 
     def _calls_of_uncached(self, scope: Scope, view: FileView) -> Iterator[tuple[FileView, CallSite, int]]:
-        if not (_is_method(view, scope) and scope.name == "__init__"):
+        if _is_method(view, scope) and scope.name != "__init__":  # `Net.from_pretrained(x)`, `obj.build(x)`
+            owner = view.scopes[scope.parent]
+            yield from ((v, c, 0) for v, c in self.repo.callers.get(scope.name, ()) if self._calls_method(v, c, view, owner))
+            return
+        if not _is_method(view, scope):
             yield from ((v, c, 0) for v, c in self.repo.callers.get(scope.name, ()) if self._reaches(v, c, view, scope.name))
             return
         owner = view.scopes[scope.parent]
@@ -486,6 +559,27 @@ class Evaluator:
             elif v.path in in_files and c.callee.startswith("super(") and (cls := v.enclosing_class(c.scope)) \
                     and (v.path, cls.id) in overriding:
                 yield v, c, 0
+
+    def _calls_method(self, caller: FileView, call: CallSite, definer: FileView, owner: Scope) -> bool:
+        """Whether `call` (`X.m(...)`, named like method m of class `owner`) runs
+        that method: X names the class or a subclass of it, or holds an instance
+        of one (`obj = Owner()`)."""
+        head, dot, _ = call.callee.rpartition(".")
+        if not dot or _dotted(parse_expr(head)) is None:
+            return False
+        if head in ("self", "cls"):
+            found = [(caller, c) for c in [caller.enclosing_class(call.scope)] if c is not None]
+        else:
+            found = self._classes(head, caller, call.scope) or self._instance_classes(head, Ctx(caller, call.scope))
+        if found or caller.qualify(head, call.scope) is not None:
+            return any(self._derives(v, c, definer, owner) for v, c in found)
+        return self._reaches(caller, call, definer, owner.name)  # `self.encoder.build(x)`: an object of unknown class
+
+    def _derives(self, view: FileView, cls: Scope, definer: FileView, owner: Scope, depth: int = 0) -> bool:
+        """`cls` is `owner` or an in-repo class derived from it."""
+        if view is definer and cls is owner:
+            return True
+        return depth < 4 and any(self._derives(v, c, definer, owner, depth + 1) for v, c in self._bases(view, cls))
 
     def _subclasses(self, view: FileView, cls: Scope, levels: int = 3, *,
                     keep: Callable[[FileView, Scope], bool] = lambda v, c: True) -> list[tuple[FileView, Scope]]:
@@ -506,7 +600,7 @@ class Evaluator:
             return False
         if view is definer:
             return "." not in base
-        qualified = view.qualify(base, scope.parent or 0)
+        qualified = self._qualify(view, base, scope.parent or 0)
         module, _, attr = (qualified or "").rpartition(".")
         return bool(module) and self._defining_view(module, attr, view.path) is definer
 
@@ -521,17 +615,33 @@ class Evaluator:
     def _reaches_uncached(self, caller: FileView, call, definer: FileView, name: str) -> bool:
         if caller is definer:
             return True
-        qualified = caller.qualify(call.callee, call.scope)
+        qualified = self._qualify(caller, call.callee, call.scope)
         if qualified is not None:
             module, _, attr = qualified.rpartition(".")
+            if self._defining_view(module, attr, caller.path) is definer:
+                return True  # also `encoders.Embedder.Embedder`: a module named like its class
             if module.endswith("." + name) or module == name:  # `mod.Class.method`
                 module, _, attr = module.rpartition(".")
-            return self._defining_view(module, attr, caller.path) is definer
+                return self._defining_view(module, attr, caller.path) is definer
+            return False
         if "." not in call.callee:
             return False  # a bare name that is not imported is some other function
         return any(self.repo.module(i.target.rsplit(".", 1)[0], importer=caller.path) is definer
                    or self.repo.module(i.target, importer=caller.path) is definer
                    for i in caller.facts.imports if i.alias != "*")
+
+    def _qualify(self, view: FileView, dotted: str, scope: int) -> str | None:
+        """`view.qualify`, and for a name no import or binding of the file gives, the
+        in-repo module of a star import (`from models import *`) that defines it."""
+        qualified = view.qualify(dotted, scope)
+        head = dotted.partition(".")[0]
+        if qualified is not None or not view.star_imports or view.binds(head, scope):
+            return qualified
+        for module in view.star_imports:
+            found = self._defining_view(module, head, view.path)
+            if found is not None and (found.defs.get(head) or (0, head) in found.bindings):
+                return f"{module}{'' if module.endswith('.') else '.'}{dotted}"
+        return None
 
     def _defining_view(self, module: str, name: str, importer: str, depth: int = 0) -> FileView | None:
         """The file that defines `module.name`, following re-exports
@@ -540,7 +650,11 @@ class Evaluator:
         if view is None or depth > 5 or view.defs.get(name):
             return view
         imp = view.imports.get((0, name))
-        if imp is None:
+        if imp is None:  # `from .tokenized import *` in a package's `__init__.py`
+            for star in view.star_imports if (0, name) not in view.bindings else ():
+                found = self._defining_view(star, name, view.path, depth + 1)
+                if found is not None and found.defs.get(name):
+                    return found
             return view
         target_module, _, attr = imp.target.rpartition(".")
         return self._defining_view(target_module or ".", attr, view.path, depth + 1)
@@ -570,7 +684,8 @@ class Evaluator:
     # -- attributes, subscripts, calls ---------------------------------------
 
     def _eval_Attribute(self, node: ast.Attribute, ctx: Ctx) -> list[Candidate]:
-        direct = self._attribute_bindings(node, ctx) or (self._enum_value(node, ctx) if node.attr == "value" else [])
+        direct = self._attribute_bindings(node, ctx) or (
+            self._enum_value(node, ctx) or self._flag_value(node, ctx) if node.attr == "value" else [])
         if direct:
             return direct
         config = self._config_lookup(node, ctx)
@@ -605,7 +720,7 @@ class Evaluator:
                 out += self._binding_result(b, ctx.deeper(("attr", view.path, scope_id, dotted), scope=scope_id), raw)
         if out:
             return out
-        qualified = view.qualify(dotted, ctx.scope)
+        qualified = self._qualify(view, dotted, ctx.scope)
         if qualified is not None:
             found = self._module_attr(qualified, view)
             if found is not None:
@@ -614,6 +729,8 @@ class Evaluator:
                 if key not in ctx.seen:
                     sub = Ctx(other, 0, ctx.depth + 1, ctx.seen | {key})
                     return self._name_containers(attr, sub) if raw else wrap(self.lookup(attr, sub), Resolution.CONSTANT)
+            elif "." in rest:
+                return self._in_module(qualified, view, ctx, raw)
         for cls in view.defs.get(head, ()):
             if cls.kind == ScopeKind.CLASS and "." not in rest:
                 for b in view.bindings.get((cls.id, rest), []):
@@ -624,6 +741,19 @@ class Evaluator:
         if not out and "." not in rest and not raw:
             out += self._namespace_keyword(head, rest, ctx)
         return out
+
+    def _in_module(self, qualified: str, view: FileView, ctx: Ctx, raw: bool) -> list:
+        """`settings.config.model_name`: the longest head that is a module of the
+        repository, and the rest read in it as code of its own (`config.model_name`)."""
+        parts = qualified.split(".")
+        for cut in range(len(parts) - 2, 0, -1):
+            other = self.repo.module(".".join(parts[:cut]), importer=view.path)
+            key = ("module", ".".join(parts[:cut]), ".".join(parts[cut:]))
+            if other is not None and key not in ctx.seen:
+                node = parse_expr(".".join(parts[cut:]))
+                sub = Ctx(other, 0, ctx.depth + 1, ctx.seen | {key})
+                return self.containers(node, sub) if raw else self.eval(node, sub)
+        return []
 
     def _namespace_keyword(self, name: str, attr: str, ctx: Ctx) -> list[Candidate]:
         """`args = Namespace(model="x")` (or SimpleNamespace, EasyDict(...)): `args.model`."""
@@ -655,6 +785,13 @@ class Evaluator:
                     found += self._classes(dotted, view, scope_id)
             if bindings:
                 break
+            imp = view.imports.get((scope_id, name))
+            if imp is not None:  # `from settings import config`, where settings.py has `config = Config()`
+                target = self._module_attr(imp.target, view)
+                key = ("instance", imp.target)
+                if target is not None and key not in ctx.seen:
+                    found += self._instance_classes(target[1], Ctx(target[0], 0, ctx.depth + 1, ctx.seen | {key}))
+                break
         return found
 
     def _classes(self, dotted: str, view: FileView, scope_id: int) -> list[tuple[FileView, Scope]]:
@@ -662,7 +799,7 @@ class Evaluator:
         local = [c for c in view.defs.get(dotted, ()) if c.kind == ScopeKind.CLASS]
         if local:
             return [(view, c) for c in local]
-        qualified = view.qualify(dotted, scope_id)
+        qualified = self._qualify(view, dotted, scope_id)
         if not qualified or "." not in qualified:
             return []
         module, _, cls_name = qualified.rpartition(".")
@@ -687,6 +824,22 @@ class Evaluator:
                 for b in view.bindings.get((cls.id, name), []):
                     out += self._binding_result(b, Ctx(view, cls.id, ctx.depth + 1, ctx.seen | {("enum", view.path, cls.id, name)}), False)
         return out
+
+    def _flag_value(self, node: ast.Attribute, ctx: Ctx) -> list[Candidate]:
+        """`_M.value` where `_M = flags.DEFINE_string("m", DEFAULT, ...)` (an absl
+        FlagHolder): the flag's default."""
+        if not isinstance(node.value, ast.Name):
+            return []
+        view = ctx.view
+        for scope_id in view.chain(ctx.scope):
+            bindings = view.bindings.get((scope_id, node.value.id), [])
+            defines = {(b.line, b.value.split("(", 1)[0].strip()) for b in bindings
+                       if b.value.split("(", 1)[0].rsplit(".", 1)[-1].startswith("DEFINE")}
+            out = [c for call in view.facts.calls if (call.line, call.callee) in defines
+                   for c in self._option_default(view, call, ctx)]
+            if bindings:
+                return out
+        return []
 
     def _instance_attribute(self, view: FileView, cls: Scope, attr: str, ctx: Ctx, raw: bool, *,
                             inherited: bool = True, depth: int = 0):
@@ -801,6 +954,9 @@ class Evaluator:
         forwarded = self._forwarded(node.value, key_node, ctx)
         if forwarded is not None:
             return forwarded
+        if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) \
+                and node.value.func.attr in _SPLITS:
+            return self._split_part(node.value, key_node, ctx)
         config = self._config_lookup(node, ctx)
         if config:
             return config
@@ -808,6 +964,25 @@ class Evaluator:
         keys, narrowed = self._keys(key_node, ctx) if not isinstance(key_node, ast.Slice) else ([], None)
         for container, cctx in self.containers(node.value, ctx.deeper()):
             out += self._index(container, keys, narrowed, cctx)
+        return out
+
+    def _split_part(self, call: ast.Call, index: ast.expr, ctx: Ctx) -> list[Candidate]:
+        """`label.split(" (")[0]`, `s.rsplit("/", 1)[-1]`, `s.partition(":")[0]` on
+        the strings the receiver can be, with constant separators and index."""
+        if not (isinstance(index, (ast.Constant, ast.UnaryOp)) and type(i := ast.literal_eval(index)) is int):
+            return []
+        try:
+            args = [ast.literal_eval(a) for a in call.args]
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
+        except (ValueError, TypeError, SyntaxError):
+            return []
+        out: list[Candidate] = []
+        for c in self.eval(call.func.value, ctx.deeper()):
+            if isinstance(c.value, str):
+                try:
+                    out.append(replace(c, value=getattr(c.value, call.func.attr)(*args, **kwargs)[i]))
+                except (TypeError, ValueError, IndexError):
+                    continue
         return out
 
     def _keys(self, key: ast.expr, ctx: Ctx) -> tuple[list[Candidate], list[object] | None]:
@@ -871,12 +1046,8 @@ class Evaluator:
             ctx.view.qualify(dotted, ctx.scope, ctx.line) == "sys.argv"
 
     def _index(self, container: ast.expr, keys: list[Candidate], narrowed: list[object] | None, ctx: Ctx) -> list[Candidate]:
-        known = [k.value for k in keys if isinstance(k.value, (str, int))]
-        entries = _entries(container)
-        picked = [v for k, v in entries if k in known] if known else [
-            v for k, v in entries if narrowed is None or k in narrowed]
         out: list[Candidate] = []
-        for v in picked:
+        for v in _picked(_entries(container), keys, narrowed):
             out += self.eval(v, ctx.deeper())
         return [replace(c, kind=Resolution.DICT_LOOKUP) if c.kind in _WEAK else c for c in out]
 
@@ -952,7 +1123,7 @@ class Evaluator:
                     return [(view, d) for d in defs if d.kind == ScopeKind.FUNCTION]
                 if (scope_id, name) in view.bindings or (scope_id, name) in view.imports:
                     break
-        qualified = view.qualify(name, ctx.scope)
+        qualified = self._qualify(view, name, ctx.scope)
         if not qualified or "." not in qualified:
             return []
         module, _, attr = qualified.rpartition(".")
@@ -996,21 +1167,19 @@ class Evaluator:
         return out
 
     def _format(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
-        fmts = [c.value for c in self.eval(node.func.value, ctx.deeper()) if isinstance(c.value, str)]
-        positional = [[c.value for c in self.eval(a, ctx.deeper()) if isinstance(c.value, (str, int))] for a in node.args]
-        named = {k.arg: [c.value for c in self.eval(k.value, ctx.deeper()) if isinstance(c.value, (str, int))]
+        fmts = [c for c in self.eval(node.func.value, ctx.deeper()) if isinstance(c.value, str) and _simple_format(c.value)]
+        positional = [[c for c in self.eval(a, ctx.deeper()) if isinstance(c.value, (str, int))] for a in node.args]
+        named = {k.arg: [c for c in self.eval(k.value, ctx.deeper()) if isinstance(c.value, (str, int))]
                  for k in node.keywords if k.arg}
+        names = list(named)
         out: list[Candidate] = []
-        for fmt in fmts:
-            if not _simple_format(fmt):
+        for (fmt, *combo), via in _combos([fmts, *positional, *named.values()]):
+            values = [c.value for c in combo]
+            args, kwargs = values[: len(positional)], dict(zip(names, values[len(positional):]))
+            try:
+                out.append(Candidate(fmt.value.format(*args, **kwargs), Resolution.CONCAT, via=via))
+            except (IndexError, KeyError, ValueError, OverflowError):
                 continue
-            names = list(named)
-            for combo in itertools.islice(itertools.product(*positional, *named.values()), MAX_CANDIDATES):
-                args, kwargs = combo[: len(positional)], dict(zip(names, combo[len(positional):]))
-                try:
-                    out.append(Candidate(fmt.format(*args, **kwargs), Resolution.CONCAT))
-                except (IndexError, KeyError, ValueError, OverflowError):
-                    continue
         return out
 
     def _join(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
@@ -1019,9 +1188,8 @@ class Evaluator:
             return []
         for container, cctx in self.containers(node.args[0], ctx.deeper()):
             if isinstance(container, (ast.List, ast.Tuple)):
-                cols = [[c.value for c in self.eval(e, cctx.deeper()) if isinstance(c.value, str)] for e in container.elts]
-                return [Candidate(sep.join(combo), Resolution.CONCAT)
-                        for combo in itertools.islice(itertools.product(*cols), MAX_CANDIDATES)]
+                cols = [[c for c in self.eval(e, cctx.deeper()) if isinstance(c.value, str)] for e in container.elts]
+                return [Candidate(sep.join(c.value for c in combo), Resolution.CONCAT, via=via) for combo, via in _combos(cols)]
         return []
 
     def _pass_through(self, node: ast.Call, method: str, ctx: Ctx) -> list[Candidate]:
@@ -1139,6 +1307,23 @@ def _argument(call: CallSite, keyword: str | None, index: int | None) -> str | N
     return None
 
 
+def _splats(call: CallSite, keyword: str | None, index: int | None) -> list[str]:
+    """Where a call's `**kw` and `*args` may carry the argument for `keyword`
+    (or the positional place `index`): `(kw)["name"]`, `(args)[i]`."""
+    out: list[str] = []
+    before = 0  # positional arguments before the first `*`
+    for arg in call.args:
+        if arg.star == "**" and keyword is not None and not keyword.startswith("*"):
+            out.append(f"({arg.value})[{keyword!r}]")
+        elif arg.star == "*" and before >= 0:
+            if index is not None and index >= before:
+                out.append(f"({arg.value})[{index - before}]")
+            before = -1  # past a `*`, places are unknown
+        elif arg.keyword is None and not arg.star and before >= 0:
+            before += 1
+    return out
+
+
 def _looks_like_args_class(scope: Scope) -> bool:
     return bool(re.search(r"(Arguments|Args|Config|Cfg|Options|Params|Settings|Hparams|HParams)$", scope.name))
 
@@ -1150,6 +1335,22 @@ def _entries(container: ast.expr) -> list[tuple[object, ast.expr]]:
     if isinstance(container, (ast.List, ast.Tuple)):
         return list(enumerate(container.elts))
     return []
+
+
+def _picked(entries: list[tuple[object, ast.expr]], keys: list[Candidate], narrowed: list[object] | None) -> list[ast.expr]:
+    """The values of a container's entries that a lookup with `keys` can reach:
+    those of the known keys, else every one (of the `narrowed` choices)."""
+    known = [k.value for k in keys if isinstance(k.value, (str, int))]
+    if known:
+        return [v for k, v in entries if k in known]
+    return [v for k, v in entries if narrowed is None or k in narrowed]
+
+
+def _flat_names(target: ast.expr) -> list[str | None]:
+    """The names of a tuple target, nested tuples read flat: `i, (k, v)` -> [i, k, v]."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for e in target.elts for n in _flat_names(e)]
+    return [target.id if isinstance(target, ast.Name) else None]
 
 
 def _own_class(node: ast.Attribute) -> str | None:
@@ -1204,8 +1405,34 @@ def _too_long(value: object) -> bool:
     return isinstance(value, str) and len(value) > MAX_VALUE_LEN
 
 
-def _product(parts: list[list[str]], kind: Resolution) -> list[Candidate]:
-    return [Candidate("".join(combo), kind) for combo in itertools.islice(itertools.product(*parts), MAX_CANDIDATES)]
+MAX_COMBINATIONS = 4096  # combinations tried for one expression, consistent or not
+
+
+def _combos(columns: list[list[Candidate]]) -> Iterator[tuple[tuple[Candidate, ...], frozenset]]:
+    """One candidate of each column, MAX_CANDIDATES combinations at most, with
+    the calls they were read from; values read from different calls of one
+    function (`load(name, namespace=ns)` called twice) are never combined."""
+    made = 0
+    for combo in itertools.islice(itertools.product(*columns), MAX_COMBINATIONS):
+        via = consistent_via(c.via for c in combo)
+        if via is not None:
+            yield combo, via
+            made += 1
+            if made >= MAX_CANDIDATES:
+                return
+
+
+def consistent_via(vias: Iterable[frozenset]) -> frozenset | None:
+    """The calls in which several values can all hold, per function, or None
+    when for some function there is no such call."""
+    merged: dict[object, frozenset] = {}
+    for via in vias:
+        for function, calls in via:
+            both = merged[function] & calls if function in merged else calls
+            if not both:
+                return None
+            merged[function] = both
+    return frozenset(merged.items())
 
 
 def _conditional(cands: list[Candidate]) -> list[Candidate]:
@@ -1216,7 +1443,7 @@ def _dedupe(cands: list[Candidate]) -> list[Candidate]:
     seen = set()
     out = []
     for c in cands:
-        key = (repr(c.value), c.kind, c.origin)
+        key = (repr(c.value), c.kind, c.origin, c.via)
         if key not in seen:
             seen.add(key)
             out.append(c)

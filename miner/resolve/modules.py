@@ -14,6 +14,15 @@ from collections import defaultdict
 from miner.records import FileFacts, FileKind
 
 
+SETTINGS_DIRS = frozenset({"conf", "config", "configs", "cfg", "cfgs"})  # where Python settings files live
+
+
+def settings_file(path: str) -> bool:
+    """A Python file in a config folder (`config/train_small.py`): what a file
+    that `exec` runs, named at run time, may be."""
+    return path.endswith(".py") and bool({p.lower() for p in path.split("/")[:-1]} & SETTINGS_DIRS)
+
+
 def module_names(path: str) -> list[str]:
     """Every dotted name under which `path` may be imported, longest first."""
     stem = path[:-3] if path.endswith(".py") else path

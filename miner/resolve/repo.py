@@ -15,8 +15,9 @@ from functools import cached_property
 from miner.records import (
     Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Import, Scope, ScopeKind, ShellArg, ShellVar,
 )
+from miner.extract.python import EXEC_ALIAS
 from miner.extract.shell import sets_environment
-from miner.resolve.modules import ModuleIndex
+from miner.resolve.modules import ModuleIndex, settings_file
 from miner.resolve.sourced import shell_args_with_sources
 
 
@@ -31,9 +32,12 @@ class FileView:
                 self.bindings[(b.scope, name)].append(b)
         self.imports: dict[tuple[int, str], Import] = {}
         self.star_imports: list[str] = []
+        self.exec_imports: dict[int, list[Import]] = defaultdict(list)  # `exec(open("f.py").read())`, by scope
         for imp in facts.imports:
             if imp.alias == "*":
                 self.star_imports.append(imp.target)
+            elif imp.alias == EXEC_ALIAS:
+                self.exec_imports[imp.scope].append(imp)
             else:
                 self.imports.setdefault((imp.scope, imp.alias), imp)
         self.defs: dict[str, list[Scope]] = defaultdict(list)
@@ -217,6 +221,19 @@ class RepoView:
                     for b in bindings:
                         out[target].append((view, scope, b))
         return out
+
+    @cached_property
+    def settings_files(self) -> dict[str, list[tuple[FileView, Binding]]]:
+        """Top-level assignments of the Python files in config folders that define
+        nothing (`config/train_small.py`: `init_from = "gpt2"`), by name: what a
+        file run by `exec` at run time can set."""
+        found: dict[str, list[tuple[FileView, Binding]]] = defaultdict(list)
+        for view in self.files.values():
+            if settings_file(view.path) and len(view.scopes) == 1:
+                for b in view.facts.bindings:
+                    if b.scope == 0 and b.kind == BindKind.ASSIGN:
+                        found[b.target].append((view, b))
+        return found
 
     @cached_property
     def dotenv(self) -> dict[str, list[tuple[str, ShellVar]]]:

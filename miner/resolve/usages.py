@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from miner.patterns import ApiPattern, ArgSpec, Registry
 from miner.records import Arg, CallSite, FileFacts, Resolution, Usage
 from miner.resolve import ids
-from miner.resolve.evaluate import LOCAL_VALUE, Candidate, Evaluator, parse_expr
+from miner.resolve.evaluate import LOCAL_VALUE, Candidate, Evaluator, consistent_via, parse_expr
 from miner.resolve.repo import FileView, RepoView, visible_at
 from miner.resolve.shipped import ships
 from miner.resolve.tree import TreeEvidence
@@ -384,9 +384,11 @@ class UsageBuilder:
             if not isinstance(c.value, str):
                 out.append(c)
                 continue
-            for e in named:  # the more telling kind of the two parts
+            for e in named:  # the more telling kind of the two parts; both read from the same calls
                 kind = _stronger(c.kind, e.kind) if e.value else c.kind
-                out.append(Candidate(f"{c.value}\0{e.value}", kind, c.origin, c.carrier, c.expression))
+                via = consistent_via((c.via, e.via))
+                if via is not None:
+                    out.append(Candidate(f"{c.value}\0{e.value}", kind, c.origin, c.carrier, c.expression, via))
         return out
 
     def _passes_loaded_object(self, text: str, hit: Hit) -> bool:
