@@ -286,6 +286,9 @@ class Usage:
     vendored: bool = False
     partial_parse: bool = False
     role: str = "code"  # code, test, example, docs or vendored (miner/resolve/roles.py)
+    origin_path: str | None = None  # where the id was written, when not at the call (a shell line, a config key)
+    origin_line: int | None = None
+    carrier: str | None = None  # what carried it to the call: `shell:--model_path`, `config:model.name`, `env:M`
 
 
 @dataclass(frozen=True, slots=True)

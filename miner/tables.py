@@ -35,6 +35,7 @@ USAGES = pa.schema([
     ("library", pa.string()), ("canonical_id", pa.string()), ("revision", pa.string()),
     ("trust_remote_code", pa.bool_()), ("file", pa.string()), ("auth", pa.bool_()),
     ("vendored", pa.bool_()), ("partial_parse", pa.bool_()), ("role", pa.string()),
+    ("origin_path", pa.string()), ("origin_line", pa.int32()), ("carrier", pa.string()),
 ])
 
 REPO_MODELS = pa.schema([

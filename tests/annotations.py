@@ -7,7 +7,9 @@
     cfg.from_pretrained("x")  # ok            (no usage at all on this line)
     in a vendored copy:  # expect-vendored: gpt2
 
-Several ids: `# expect: a, b`. Qualifiers after the ids: `hub=H type=T res=R canonical=C`.
+Several ids: `# expect: a, b`. Qualifiers after the ids: `hub=H type=T res=R canonical=C`,
+and `origin=run.sh:6,conf/x.yaml,-` (where an id that reaches the call was written:
+each id has a row whose origin_path:origin_line, or origin_path, is one of them; `-`: at the call).
 Notebooks are annotated inside their code cells; lines count in the code
 cells joined with a newline, as CONTRACT.md says.
 """
@@ -52,7 +54,7 @@ def expectations(path: Path) -> dict[int, LineExpectation]:
             exp.vendored = bool(match.group(1))
             words = match.group(2).split()
             for word in words:
-                if "=" in word and word.split("=")[0] in ("hub", "type", "res", "canonical"):
+                if "=" in word and word.split("=")[0] in ("hub", "type", "res", "canonical", "origin"):
                     key, value = word.split("=", 1)
                     exp.qualifiers[key] = value
                 else:
@@ -85,6 +87,10 @@ def check_file(path: Path, rel: str, usages: list) -> list[str]:
                 want = e.qualifiers.get(key)
                 if want and all(getattr(u, attr) != want for u in found):
                     errors.append(f"{where}: {model_id}: expected {key}={want}, got {[getattr(u, attr) for u in found]}")
+            origins = set(e.qualifiers.get("origin", "").split(",")) - {""}
+            if origins and not any({f"{u.origin_path}:{u.origin_line}", u.origin_path or "-"} & origins for u in found):
+                errors.append(f"{where}: {model_id}: expected origin in {sorted(origins)}, "
+                              f"got {[(u.origin_path, u.origin_line) for u in found]}")
             if e.vendored and not all(u.vendored for u in found):
                 errors.append(f"{where}: {model_id}: expected vendored")
         if e.flag == "expect-local" and not any(u.resolution == "local_path" for u in here):

@@ -18,7 +18,7 @@ GOLDEN = ROOT / "tests" / "golden" / "corpus_usages.tsv"
 LIBRARIES = ROOT / "docs" / "libraries.md"  # the table of supported libraries
 START, END = "<!-- patterns:start -->", "<!-- patterns:end -->"
 COLUMNS = ("path", "line", "api", "hub", "repo_type", "model_id", "resolution", "canonical_id", "revision",
-           "trust_remote_code", "vendored")
+           "trust_remote_code", "vendored", "origin_path", "origin_line", "carrier")
 
 
 def corpus_tsv(out: Path) -> str:

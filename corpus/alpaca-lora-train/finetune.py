@@ -34,13 +34,13 @@ def main():
     grad_accum = args.batch_size // args.micro_batch_size // world_size
     device_map = {"": int(os.environ.get("LOCAL_RANK") or 0)} if ddp else "auto"
 
-    model = LlamaForCausalLM.from_pretrained(  # expect: huggyllama/llama-7b res=argparse_default
+    model = LlamaForCausalLM.from_pretrained(  # expect: huggyllama/llama-7b, huggyllama/llama-13b, openlm-research/open_llama_3b, openlm-research/open_llama_7b origin=-,scripts/finetune.sh:14,scripts/finetune.sh:19
         args.base_model,
         load_in_8bit=True,
         torch_dtype=torch.float16,
         device_map=device_map,
     )
-    tokenizer = LlamaTokenizer.from_pretrained(args.base_model)  # expect: huggyllama/llama-7b res=argparse_default
+    tokenizer = LlamaTokenizer.from_pretrained(args.base_model)  # expect: huggyllama/llama-7b, huggyllama/llama-13b, openlm-research/open_llama_3b, openlm-research/open_llama_7b origin=-,scripts/finetune.sh:14,scripts/finetune.sh:19
     tokenizer.pad_token_id = 0
     tokenizer.padding_side = "left"
 

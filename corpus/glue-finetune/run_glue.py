@@ -81,18 +81,18 @@ def main():
         label_list = raw_datasets["train"].features["label"].names
         num_labels = len(label_list)
 
-    config = AutoConfig.from_pretrained(  # expect: bert-base-cased
+    config = AutoConfig.from_pretrained(  # expect: bert-base-cased, roberta-base origin=-,scripts/run_mrpc.sh:9
         model_args.config_name if model_args.config_name else model_args.model_name_or_path,
         num_labels=num_labels,
         finetuning_task=data_args.task_name,
         cache_dir=model_args.cache_dir,
     )
-    tokenizer = AutoTokenizer.from_pretrained(  # expect: bert-base-cased
+    tokenizer = AutoTokenizer.from_pretrained(  # expect: bert-base-cased, roberta-base origin=-,scripts/run_mrpc.sh:9
         model_args.tokenizer_name or model_args.model_name_or_path,
         cache_dir=model_args.cache_dir,
         use_fast=True,
     )
-    model = AutoModelForSequenceClassification.from_pretrained(  # expect: bert-base-cased res=dataclass_default
+    model = AutoModelForSequenceClassification.from_pretrained(  # expect: bert-base-cased, roberta-base origin=-,scripts/run_mrpc.sh:9
         model_args.model_name_or_path,
         config=config,
         cache_dir=model_args.cache_dir,

@@ -11,9 +11,9 @@ from transformers import (
 
 cfg = yaml.safe_load(open("configs/train.yaml"))
 
-# the checkpoint name is read from the YAML recipe (its line carries the annotation)
-tokenizer = AutoTokenizer.from_pretrained(cfg["model_name_or_path"])
-model = AutoModelForSequenceClassification.from_pretrained(cfg["model_name_or_path"], num_labels=3)
+# the checkpoint name is read from the YAML recipe (origin_path/origin_line point to its line)
+tokenizer = AutoTokenizer.from_pretrained(cfg["model_name_or_path"])  # expect: roberta-large res=config_file origin=configs/train.yaml:2
+model = AutoModelForSequenceClassification.from_pretrained(cfg["model_name_or_path"], num_labels=3)  # expect: roberta-large res=config_file origin=configs/train.yaml:2
 
 dataset = load_dataset("nyu-mll/glue", cfg["task_name"])  # expect: nyu-mll/glue type=dataset
 

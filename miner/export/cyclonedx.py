@@ -113,6 +113,8 @@ def _component(key: tuple[str, str, str, str | None], rows: list[dict]) -> Compo
 
 def _occurrence(u: dict) -> Occurrence:
     context = f"{u['resolution']}: {u['expression']}"
+    if u.get("origin_path"):  # the id came to the call from a shell line or a config key
+        context += f" (from {u['origin_path']}:{u['origin_line']}, {u['carrier']})"
     return Occurrence(location=u["path"], line=u["line"] if u["line"] and u["line"] > 0 else None,
                       symbol=u["api"], additional_context=context)
 

@@ -24,7 +24,8 @@ REQUIRED = {
 OPTIONAL = {
     "usages": (("library", pa.string()), ("canonical_id", pa.string()), ("revision", pa.string()),
                ("trust_remote_code", pa.bool_()), ("file", pa.string()), ("auth", pa.bool_()),
-               ("vendored", pa.bool_()), ("known", pa.bool_())),
+               ("vendored", pa.bool_()), ("known", pa.bool_()),
+               ("origin_path", pa.string()), ("origin_line", pa.int32()), ("carrier", pa.string())),
     "repo_models": (("canonical_id", pa.string()), ("resolutions", pa.string()), ("known", pa.bool_())),
     "repos": (("files_seen", pa.int32()), ("stale", pa.bool_())),
     "problems": (("repo", pa.string()), ("path", pa.string()), ("stage", pa.string()),

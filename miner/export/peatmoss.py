@@ -74,7 +74,10 @@ CREATE TABLE ptm_miner_usage (
     revision VARCHAR,
     trust_remote_code INTEGER,
     file VARCHAR,
-    known INTEGER
+    known INTEGER,
+    origin_path VARCHAR,            -- where the id was written when not at the call (a shell line, a config key)
+    origin_line INTEGER,
+    carrier VARCHAR                 -- what carried it to the call (shell:--model_path, config:model.name)
 );
 """
 
@@ -127,10 +130,10 @@ def _fill(con: sqlite3.Connection, mined: Mined, to: Path) -> PeatmossSummary:
     file_ids = _ids(sorted({(repo_ids[u["repo"]], u["path"], model_of(u)) for u in usages}))
     con.executemany("INSERT INTO reuse_file VALUES (?, ?, ?, ?)",
                     [(i, path, model, repo) for (repo, path, model), i in file_ids.items()])
-    con.executemany("INSERT INTO ptm_miner_usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+    con.executemany("INSERT INTO ptm_miner_usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         (n, file_ids[(repo_ids[u["repo"]], u["path"], model_of(u))], model_of(u), repo_ids[u["repo"]],
          u["line"], u["api"], u["library"], u["resolution"], u["expression"], u["model_id"], u["canonical_id"],
-         u["revision"], u["trust_remote_code"], u["file"], u["known"])
+         u["revision"], u["trust_remote_code"], u["file"], u["known"], u["origin_path"], u["origin_line"], u["carrier"])
         for n, u in enumerate(usages, 1)])
     listed: dict[str, dict] = {}
     for row in mined.repos.to_pylist():  # a duplicate line does not hide the line that was mined

@@ -32,7 +32,8 @@ def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commi
     rows: list[Usage] = []
     for hit in find_hits(view, registry):
         rows.extend(builder.usages(hit))
-    rows.extend(drop_script_keys(standalone_usages(view, registry, ctx, linked=rows), builder.evaluator))
+    rows.extend(drop_script_keys(standalone_usages(view, registry, ctx, linked=builder.linked_origins),
+                                 builder.evaluator))
     if builder.evaluator.out_of_time and notes is not None:
         notes.append(f"resolution ran past {evaluate.REPO_SECONDS:g} s: the arguments left were not evaluated "
                      "(their usages are unresolved or partly resolved)")

@@ -45,10 +45,13 @@ def _configs_read_by_code(view: RepoView) -> set[str]:
     return {path for path in view.config_paths if named(path)}
 
 
-def standalone_usages(view: RepoView, registry: Registry, ctx: RepoContext, *, linked: list[Usage]) -> list[Usage]:
+def standalone_usages(view: RepoView, registry: Registry, ctx: RepoContext, *,
+                      linked: set[tuple[str, int, str | None]]) -> list[Usage]:
+    """`linked`: (path, line, model_id) of the shell and config values that
+    resolution already carried to a loading call."""
     keys = {k.lower(): v for k, v in registry.table("model_keys").items()}
     legacy = registry.table("legacy_hf")
-    done = {(u.path, u.line, u.model_id) for u in linked}
+    done = set(linked)
     rows: list[Usage] = []
 
     def add(path: str, line: int, carrier: str, key: str, value: str, kind: Resolution, expression: str) -> None:

@@ -210,6 +210,7 @@ class UsageBuilder:
         self.ctx = ctx
         self.evaluator = Evaluator(repo, ctx.unread)
         self.legacy = registry.table("legacy_hf")
+        self.linked_origins: set[tuple[str, int, str | None]] = set()  # (path, line, id) of shell/config values linked to a call
 
     def usages(self, hit: Hit) -> list[Usage]:
         rows = self._main_usages(hit)
@@ -301,10 +302,9 @@ class UsageBuilder:
             row = _replace(row, revision=verdict.revision)
         if verdict.file and not row.file:
             row = _replace(row, file=verdict.file)
-        if cand.origin is not None:
-            row = _replace(row, path=cand.origin[0], line=cand.origin[1], api=cand.carrier or row.api,
-                           expression=(cand.expression or row.expression)[:500],
-                           vendored=is_vendored(cand.origin[0], self.ctx), partial_parse=False)
+        if cand.origin is not None:  # the row stays at the call; where the id was written is kept beside it
+            row = _replace(row, origin_path=cand.origin[0], origin_line=cand.origin[1], carrier=cand.carrier)
+            self.linked_origins.add((cand.origin[0], cand.origin[1], row.model_id))
         return row
 
     def _verdict(self, value: str, api: ApiPattern) -> tuple[ids.IdVerdict, str | None]:

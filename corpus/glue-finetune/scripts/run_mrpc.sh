@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 TASK=mrpc
 for model in bert-base-cased roberta-base; do
   for seed in 13 42 87; do
-    python run_glue.py --model_name_or_path $model --task_name $TASK --do_train --do_eval --seed $seed --output_dir outputs/$TASK-$model-$seed  # expect: bert-base-cased, roberta-base res=shell_arg
+    python run_glue.py --model_name_or_path $model --task_name $TASK --do_train --do_eval --seed $seed --output_dir outputs/$TASK-$model-$seed  # ok: the call that reads it is the usage (origin_path/origin_line point here)
   done
 done
 

@@ -35,7 +35,7 @@ def main():
     with open(args.config) as f:
         cfg = yaml.safe_load(f)
 
-    raw = load_dataset(cfg["dataset"], split=cfg.get("split", "train"))  # ok: the id is on its config line
+    raw = load_dataset(cfg["dataset"], split=cfg.get("split", "train"))  # expect: stanfordnlp/imdb type=dataset res=config_file origin=configs/preprocess.yaml:2
     clean = pipeline(DEFAULT, str.lower) if cfg.get("lowercase") else DEFAULT  # ok
     rows = list(dedupe({"text": clean(r["text"]), "label": r["label"]} for r in raw))
 
