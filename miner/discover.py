@@ -127,19 +127,15 @@ def _minimal(words: list[str]) -> tuple[bytes, ...]:
 _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w., \t()*]+)|import[ \t]+([\w., \t]+))", re.M)
 
 
-PASSIVE = "~"  # marks a class import that the file neither calls nor reads from (`~pkg.mod.Base`)
 REEXPORT = "="  # marks a name the file imports only to be imported from it (`=.impl.load`)
 
 
 def imported_modules(data: bytes) -> set[str]:
     """Dotted names a Python source imports: `import a.b`, `from a.b import c`
     (`a.b` and `a.b.c`: c may be a module). A `from` import of classes only
-    (`from .modeling import BertModel`) names `a.b.C` alone, and PASSIVE-marked
-    when the file never calls the class nor reads an attribute of it (a base
-    class, a type): such a file is no caller of the module's code. A name the
-    file never mentions again is REEXPORT-marked: others import it from here."""
+    (`from .modeling import BertModel`) names `a.b.C` alone. A name the file
+    never mentions again is REEXPORT-marked: others import it from here."""
     found: set[str] = set()
-    used: set[bytes] | None = None
     for match in _import_lines(data):
         frm, names, plain = match.groups()
         if plain:
@@ -162,21 +158,10 @@ def imported_modules(data: bytes) -> set[str]:
                 line = match.group(0)
                 if data.count(word) <= line.count(word) + data.count(b'"' + word + b'"') + data.count(b"'" + word + b"'"):
                     dotted = REEXPORT + dotted
-                elif name[:1].isupper() and not name.isupper():
-                    used = _used_names(data) if used is None else used
-                    dotted = dotted if word in used else PASSIVE + dotted
                 found.add(dotted)
     if b"exec" in data:
         found.update(executed_modules(data))
     return {m for m in found if m}
-
-
-_USED_NAME = re.compile(rb"\b([A-Z]\w*)[ \t]*[(.]")
-
-
-def _used_names(data: bytes) -> set[bytes]:
-    """Capitalised names that the source calls or reads an attribute of (`Net(`, `Net.build`)."""
-    return set(_USED_NAME.findall(data))
 
 
 _EXEC_FILE = re.compile(rb"""\bexec\(\s*open\(\s*(?:(["'])(?:\./)?([\w./-]+)\.py\1|([^)]*))""")

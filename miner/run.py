@@ -463,7 +463,7 @@ def _named_files(kind: FileKind, raw: bytes) -> tuple[str, ...]:
 
 
 REVERSE_LIMIT = 8  # a module imported by more files than this is library plumbing, not a script's helper
-REVERSE_DEPTH = 4  # callers of callers: a wrapper called through other wrappers
+REVERSE_DEPTH = 6  # callers of callers: a wrapper called through other wrappers
 REEXPORT_DEPTH = 4  # a name passed on from module to module (`pkg/__init__.py` from `.impl`)
 
 
@@ -486,7 +486,7 @@ def _neighbours(wanted: set[str], scans: dict[str, Scan], py_files: list[SourceF
             if entry == discover.EXEC_ANY:  # `exec(open(config_file).read())`: any settings file
                 out += [("", f.path, "") for f in settings]
                 continue
-            marker = entry[0] if entry[0] in (discover.PASSIVE, discover.REEXPORT) else ""
+            marker = entry[0] if entry[0] == discover.REEXPORT else ""
             module = entry[len(marker):]
             found, name = discover.resolve_import(module, path, index, by_path), ""
             parent = discover.parent_module(module)
@@ -508,8 +508,8 @@ def _neighbours(wanted: set[str], scans: dict[str, Scan], py_files: list[SourceF
         forward |= {f.path for f in settings}  # a module it runs runs a settings file named at run time
     importers: dict[str, set[str]] = {}
     for path, found in graph.items():
-        for marker, target, _ in found:
-            if marker != discover.PASSIVE and target != path:
+        for _, target, _ in found:
+            if target != path:
                 importers.setdefault(target, set()).add(path)
     reverse: set[str] = set()
     ring = set(wanted)
@@ -527,9 +527,9 @@ def _passed_on(edges: list[tuple[str, str, str]], name: str, path: str, first: b
     can come from: the re-export of that name, a star import; at the `first`
     step also the constants it imports, and the modules of a package's `__init__.py`."""
     init = path.endswith("__init__.py")
-    return [(t, n) for marker, t, n in edges if marker != discover.PASSIVE
-            and ((name and n == name and (init or marker == discover.REEXPORT)) or (marker == discover.REEXPORT and not n)
-                 or (first and ((init and not n) or n.isupper())))]
+    return [(t, n) for marker, t, n in edges
+            if (name and n == name and (init or marker == discover.REEXPORT)) or (marker == discover.REEXPORT and not n)
+            or (first and ((init and not n) or n.isupper()))]
 
 
 def _extract_group(group: list, jobs: int, cache: FactsCache, registry: Registry) -> None:

@@ -222,9 +222,10 @@ def test_config_files_opened_by_name_are_read_whatever_their_keys(tmp_path: Path
     listing = tmp_path / "list.txt"
     listing.write_text("r\n")
     assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
-    found = {(u["path"], u["model_id"], u["resolution"]) for u in rows(tmp_path / "out", "usages")}
-    assert ("conf/params.json", "BAAI/bge-small-en", "config_file") in found
-    assert not any(model == "not/this-one" for _, model, _ in found)
+    found = {(u["path"], u["line"], u["model_id"], u["resolution"], u["origin_path"], u["origin_line"], u["carrier"])
+             for u in rows(tmp_path / "out", "usages")}
+    assert ("src/app.py", 4, "BAAI/bge-small-en", "config_file", "conf/params.json", 1, "config:second_stage") in found
+    assert not any(row[2] == "not/this-one" for row in found)
 
 
 def test_variables_from_a_sourced_file_fill_shell_arguments(tmp_path: Path) -> None:
@@ -240,8 +241,10 @@ def test_variables_from_a_sourced_file_fill_shell_arguments(tmp_path: Path) -> N
     listing.write_text("r\n")
     assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
     usages = rows(tmp_path / "out", "usages")
-    assert {(u["path"], u["line"], u["model_id"]) for u in usages if u["model_id"]} == {
-        ("run.sh", 2, "Qwen/Qwen2-0.5B"), ("run.sh", 2, "Qwen/Qwen2-1.5B")}
+    assert {(u["path"], u["line"], u["model_id"], u["origin_path"], u["origin_line"], u["carrier"])
+            for u in usages if u["model_id"]} == {  # at the call; the shell line that passes the id beside it
+        ("train.py", 5, "Qwen/Qwen2-0.5B", "run.sh", 2, "shell:--model"),
+        ("train.py", 5, "Qwen/Qwen2-1.5B", "run.sh", 2, "shell:--model")}
     assert not any("\x00" in str(v) for u in usages for v in u.values())
 
 
@@ -278,8 +281,8 @@ def test_sourced_files_are_followed_through_the_files_they_source(tmp_path: Path
     listing = tmp_path / "list.txt"
     listing.write_text("r\n")
     assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
-    found = {(u["path"], u["model_id"]) for u in rows(tmp_path / "out", "usages") if u["model_id"]}
-    assert found == {("run.sh", "google/gemma-7b")}
+    found = {(u["path"], u["model_id"], u["origin_path"]) for u in rows(tmp_path / "out", "usages") if u["model_id"]}
+    assert found == {("train.py", "google/gemma-7b", "run.sh")}
 
 
 def test_dotenv_files_give_the_environment_that_code_reads(tmp_path: Path) -> None:
@@ -292,13 +295,13 @@ def test_dotenv_files_give_the_environment_that_code_reads(tmp_path: Path) -> No
     listing = tmp_path / "list.txt"
     listing.write_text("r\ns\n")
     assert main(["mine", "--repos", str(listing), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
-    found = {(Path(u["repo"]).name, u["path"], u["line"], u["model_id"], u["resolution"])
+    found = {(Path(u["repo"]).name, u["path"], u["line"], u["model_id"], u["resolution"], u["origin_path"], u["origin_line"])
              for u in rows(tmp_path / "out", "usages")}
     assert found == {
-        ("r", ".env.example", 2, "Qwen/Qwen2.5-0.5B", "env_default"),
-        ("r", ".env.example", 3, "BAAI/bge-small-en-v1.5", "env_default"),
-        ("r", "app.py", 6, "intfloat/e5-small-v2", "env_default"),
-        ("s", "plain.py", 3, None, "unresolved"),
+        ("r", "app.py", 5, "Qwen/Qwen2.5-0.5B", "env_default", ".env.example", 2),
+        ("r", "app.py", 6, "BAAI/bge-small-en-v1.5", "env_default", ".env.example", 3),
+        ("r", "app.py", 6, "intfloat/e5-small-v2", "env_default", None, None),
+        ("s", "plain.py", 3, None, "unresolved", None, None),
     }
 
 
