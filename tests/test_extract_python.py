@@ -22,7 +22,7 @@ HEADER = "import mod\nfrom pkg import helper\n\ndef local(x):\n    return x\n\n"
 
 def walked(src: bytes) -> tuple[ts.Node, P._State]:
     tree = P._parse(src)
-    if tree.root_node.has_error:  # the extractor parses a broken file again, its broken lines blanked
+    if tree.root_node.has_error and len(src) <= P.REPARSE_MAX_BYTES:  # parsed again, its broken lines blanked
         src, tree = P._without_broken_lines(src, tree)
     root = tree.root_node
     state = P._State(src=src)

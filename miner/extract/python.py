@@ -135,7 +135,7 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
     src, defused = defuse(source.encode("utf-8", errors="replace"))
     tree = _parse(src)
     broken = tree.root_node.has_error
-    if broken:
+    if broken and len(src) <= REPARSE_MAX_BYTES:
         src, tree = _without_broken_lines(src, tree)
     root = tree.root_node
     state = _State(src=src)
@@ -160,6 +160,8 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
 
 
 MAX_REPARSES = 4
+REPARSE_MAX_BYTES = 256 * 1024  # a larger broken file is mostly not code (a data dump): read as it parsed
+MAX_BROKEN_STATEMENTS = 32  # more broken statements than this: not code worth parsing again
 
 
 def _without_broken_lines(src: bytes, tree: ts.Tree) -> tuple[bytes, ts.Tree]:
@@ -170,7 +172,7 @@ def _without_broken_lines(src: bytes, tree: ts.Tree) -> tuple[bytes, ts.Tree]:
     best_src, best_tree, best_error = src, tree, _error_bytes(tree.root_node)
     for _ in range(MAX_REPARSES):
         starts = {n.start_byte for n in _outer_errors(best_tree.root_node)}
-        if not starts:
+        if not starts or len(starts) > MAX_BROKEN_STATEMENTS:
             break
         blanked = bytearray(best_src)
         for start in starts:
