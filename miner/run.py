@@ -525,11 +525,12 @@ def _neighbours(wanted: set[str], scans: dict[str, Scan], py_files: list[SourceF
 def _passed_on(edges: list[tuple[str, str, str]], name: str, path: str, first: bool) -> list[tuple[str, str]]:
     """Of a module's imports, those where the value of `name` imported from it
     can come from: the re-export of that name, a star import; at the `first`
-    step also the constants it imports, and the modules of a package's `__init__.py`."""
+    step also the constants it imports, and for a package's `__init__.py`
+    imported as a module (no `name`), the modules it imports."""
     init = path.endswith("__init__.py")
     return [(t, n) for marker, t, n in edges
             if (name and n == name and (init or marker == discover.REEXPORT)) or (marker == discover.REEXPORT and not n)
-            or (first and ((init and not n) or n.isupper()))]
+            or (first and ((init and not n and not name) or n.isupper()))]
 
 
 def _extract_group(group: list, jobs: int, cache: FactsCache, registry: Registry) -> None:
