@@ -259,8 +259,9 @@ class SourceFile:
     """A file to mine: its path in the repository and its content id."""
 
     path: str
-    blob: str  # git blob id, or a content hash for a plain folder
+    blob: str  # git blob id, or a content hash for a plain folder ("" for a plain file never read)
     size: int
+    missing: bool = False  # listed in the tree, but its blob is not in the repository (a partial clone)
 
 
 @dataclass(frozen=True, slots=True)

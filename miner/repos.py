@@ -33,14 +33,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from subprocess import PIPE
+from typing import BinaryIO
 
 import git
 
 from miner.records import RepoSpec, RepoStatus, SourceFile
 
-__all__ = ["MISSING", "RepoError", "Snapshot", "open_snapshot", "clone_dir_name"]
-
-MISSING = -1  # the size of a listed blob that the object database does not hold
+__all__ = ["RepoError", "Snapshot", "open_snapshot", "clone_dir_name"]
 
 _TRUE = shutil.which("true") or "/bin/true"
 # Overrides for settings a repository's own config (or a template) could use
@@ -69,7 +68,14 @@ _ENV = {
     "GIT_NO_REPLACE_OBJECTS": "1",
     "GIT_ALLOW_PROTOCOL": "https:http:ssh:git:file",
     "GIT_PAGER": "cat",
+    # Never fetch a missing object on demand: in a partial clone that would run the
+    # transport its own config names (remote.*.uploadpack, core.gitProxy, a URL).
+    "GIT_NO_LAZY_FETCH": "1",
 }
+# Reading a repository needs no transport at all: none is allowed (a list that
+# names no protocol), and `protocol.allow=never` says the same in config.
+_READ_ENV = {**_ENV, "GIT_ALLOW_PROTOCOL": "none"}
+_READ_CONFIG = ("protocol.allow=never",)
 # What git (or the server) says when a repository does not exist or is private.
 _NOT_FOUND_HINTS = (
     "repository not found",
@@ -109,11 +115,13 @@ class Snapshot:
         """The regular files (no symlinks, no submodules), paths `/`-separated."""
         raise NotImplementedError
 
-    def read(self, f: SourceFile) -> bytes:
-        """The content of a file listed by `files()` or `files_at()`."""
+    def read(self, f: SourceFile) -> bytes | None:
+        """The content of a file listed by `files()` or `files_at()`; None when
+        its blob is not in the repository or cannot be read (git: missing or
+        corrupt), so that the caller skips that one file."""
         raise NotImplementedError
 
-    def read_many(self, files: list[SourceFile]) -> Iterator[bytes]:
+    def read_many(self, files: list[SourceFile]) -> Iterator[bytes | None]:
         """The contents of `files`, in order (as `read` would give them)."""
         return (self.read(f) for f in files)
 
@@ -166,8 +174,99 @@ def _open(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool) -> Snap
         raise RepoError(RepoStatus.NOT_FOUND, f"not found: {spec.location}")
     if spec.kind == "folder":
         return _FolderSnapshot(spec.key, spec.location)
-    git_dir = os.path.join(spec.location, ".git") if spec.kind == "git" else spec.location
+    git_dir = _sealed_git_dir(spec.location, bare=spec.kind == "bare")
     return _GitSnapshot.open(spec.key, git_dir=git_dir, timeout=timeout)
+
+
+# --- a git directory that stays inside its folder ------------------------
+
+
+def _sealed_git_dir(folder: str, *, bare: bool) -> str:
+    """The real git directory of a listed local repository, refused (`RepoError`)
+    when it, its `commondir`, its object store, an alternate object store or a
+    pack or loose-object folder resolves outside the listed folder: such a folder
+    would publish another repository of the machine under its own key. Listing
+    that other repository's path itself mines it."""
+    root = os.path.realpath(folder)
+    entry = os.path.join(folder, ".git") if not bare else folder
+    linked = not bare and os.path.isfile(entry) and not os.path.islink(entry)
+    if linked:
+        entry = _gitdir_file(entry, folder)
+    commondir = os.path.join(entry, "commondir")
+    if linked and _is_worktree_of(entry, folder) and os.path.isfile(commondir):
+        # `git worktree add` made it: that repository's store is this folder's own.
+        root = os.path.realpath(os.path.join(entry, _first_line(commondir)))
+    git_dir = _inside(root, entry, what=".git")
+    common = git_dir
+    if os.path.lexists(commondir):
+        common = _inside(root, os.path.join(git_dir, _first_line(commondir)), what="commondir")
+    objects = _inside(root, os.path.join(common, "objects"), what="objects")
+    _check_objects(root, objects, depth=0)
+    return git_dir
+
+
+def _check_objects(root: str, objects: str, *, depth: int) -> None:
+    """Alternates (as git follows them, up to 5 deep), packs and loose-object folders."""
+    try:
+        with os.scandir(objects) as scan:
+            entries = list(scan)
+    except OSError:
+        return  # no object store: git says what is wrong
+    for entry in entries:
+        if entry.is_symlink():
+            _inside(root, entry.path, what=f"objects/{entry.name}")
+        if entry.name == "pack" or (len(entry.name) == 2 and entry.is_dir(follow_symlinks=False)):
+            try:
+                with os.scandir(entry.path) as inner:
+                    links = [item for item in inner if item.is_symlink()]
+            except OSError:
+                continue  # unreadable: git cannot read it either
+            for item in links:
+                _inside(root, item.path, what=f"objects/{entry.name}/{item.name}")
+    alternates = os.path.join(objects, "info", "alternates")
+    if depth >= 5 or not os.path.isfile(alternates):
+        return
+    with open(alternates, "rb") as f:
+        lines = f.read(1 << 20).decode("utf-8", "replace").splitlines()
+    for line in (line.strip() for line in lines):
+        if line and not line.startswith("#"):
+            alternate = _inside(root, os.path.join(objects, line.strip('"')), what="objects/info/alternates")
+            _check_objects(root, alternate, depth=depth + 1)
+
+
+def _is_worktree_of(git_dir: str, folder: str) -> bool:
+    """A linked work tree's git directory names the `.git` file that points to
+    it (its `gitdir` file): another repository's git directory does not."""
+    backlink = os.path.join(git_dir, "gitdir")
+    if not os.path.isfile(backlink):
+        return False
+    target = os.path.join(git_dir, _first_line(backlink))
+    return os.path.realpath(target) == os.path.realpath(os.path.join(folder, ".git"))
+
+
+def _gitdir_file(path: str, folder: str) -> str:
+    """The target of a `.git` file (`gitdir: <path>`), relative to its folder."""
+    line = _first_line(path)
+    if not line.startswith("gitdir:"):
+        raise RepoError(RepoStatus.FAILED, f"not a git repository: {path} is a file without `gitdir:`")
+    return os.path.join(folder, line[len("gitdir:"):].strip())
+
+
+def _first_line(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4096).decode("utf-8", "replace").partition("\n")[0].strip()
+    except OSError as exc:
+        raise RepoError(RepoStatus.FAILED, f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _inside(root: str, path: str, *, what: str) -> str:
+    """`path` resolved, if it lies inside `root`; else a refusal."""
+    real = os.path.realpath(path)
+    if real != root and os.path.commonpath([root, real]) != root:
+        raise RepoError(RepoStatus.FAILED, f"refused: {what} resolves outside the listed folder ({path} -> {real}); "
+                                           "list that path itself to mine it")
+    return real
 
 
 # --- running git ---------------------------------------------------------
@@ -176,42 +275,47 @@ def _open(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool) -> Snap
 class _Git:
     """git with the safe options, against one git directory (or none, to clone)."""
 
-    def __init__(self, *, git_dir: str | None, cwd: str, timeout: float) -> None:
+    def __init__(self, *, git_dir: str | None, cwd: str, timeout: float, network: bool = False) -> None:
         self._prefix = [f"--git-dir={git_dir}"] if git_dir else []
-        for setting in _CONFIG:
+        for setting in _CONFIG + (() if network else _READ_CONFIG):
             self._prefix += ["-c", setting]
         self._runner = git.Git(cwd)
+        self._env = _ENV if network else _READ_ENV
         self.timeout = timeout
 
-    def call(self, *args: str) -> tuple[int, bytes, str]:
-        """(exit status, stdout, stderr); raises only for a timeout or no git."""
+    def call(self, *args: str, stdin: BinaryIO | None = None) -> tuple[int, bytes, str]:
+        """(exit status, stdout, stderr); raises only for a timeout or no git.
+        `stdin` is a real file (git reads it directly)."""
         argv = [git.Git.GIT_PYTHON_GIT_EXECUTABLE, *self._prefix, *args]
         started = time.monotonic()
         try:
             status, out, err = self._runner.execute(
                 argv,
+                istream=stdin,
                 with_extended_output=True,
                 with_exceptions=False,
                 stdout_as_string=False,
                 strip_newline_in_stdout=False,
                 kill_after_timeout=self.timeout,
-                env=_ENV,
+                env=self._env,
             )
         except git.GitCommandNotFound as exc:
             raise RepoError(RepoStatus.FAILED, f"git is not installed: {exc}") from exc
+        except OSError as exc:  # e.g. an argument too long for exec
+            raise RepoError(RepoStatus.FAILED, f"cannot run git {args[0]}: {exc.strerror or exc}") from exc
         if err.startswith("Timeout:") or (status != 0 and time.monotonic() - started >= self.timeout):
             raise RepoError(RepoStatus.FAILED, f"git {args[0]} timed out after {self.timeout:g}s")
         return status, out, err
 
-    def run(self, *args: str) -> bytes:
-        status, out, err = self.call(*args)
+    def run(self, *args: str, stdin: BinaryIO | None = None) -> bytes:
+        status, out, err = self.call(*args, stdin=stdin)
         if status != 0:
             raise RepoError(RepoStatus.FAILED, _summary(err) or f"git {args[0]} failed ({status})")
         return out
 
     def spawn(self, *args: str) -> git.Git.AutoInterrupt:
         argv = [git.Git.GIT_PYTHON_GIT_EXECUTABLE, *self._prefix, *args]
-        return self._runner.execute(argv, istream=PIPE, as_process=True, env=_ENV)
+        return self._runner.execute(argv, istream=PIPE, as_process=True, env=self._env)
 
 
 def _summary(stderr: str) -> str:
@@ -240,7 +344,7 @@ def _sync_clone(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool) -
     workdir.mkdir(parents=True, exist_ok=True)
     dest = workdir / clone_dir_name(spec.key)
     if dest.is_dir():
-        existing = _Git(git_dir=str(dest), cwd=str(dest), timeout=timeout)
+        existing = _Git(git_dir=str(dest), cwd=str(dest), timeout=timeout, network=True)
         if _head(existing) is not None:
             if fetch:
                 _fetch(existing, spec.location)
@@ -254,7 +358,7 @@ def _clone(location: str, dest: Path, *, timeout: float) -> None:
     # Clone next to `dest` and rename, so an interrupted clone never looks finished.
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
-        runner = _Git(git_dir=None, cwd=str(dest.parent), timeout=timeout)
+        runner = _Git(git_dir=None, cwd=str(dest.parent), timeout=timeout, network=True)
         try:
             status, _, err = runner.call(
                 "clone", "--bare", "--single-branch", "--no-tags", "--no-recurse-submodules",
@@ -319,8 +423,41 @@ class _GitSnapshot(Snapshot):
         return self.files_at(self.commit)
 
     def files_at(self, commit: str) -> Iterator[SourceFile]:
-        listing = self._git.run("ls-tree", "-r", "-l", "-z", "--full-tree", self._resolve(commit))
-        return _parse_ls_tree(listing)
+        """Blobs that are not in the repository (a partial clone, a snapshot
+        with objects left out) are listed `missing`, never fetched."""
+        sha = self._resolve(commit)
+        status, listing, err = self._git.call("ls-tree", "-r", "-l", "-z", "--full-tree", sha)
+        if status == 0:  # a missing blob's size is `-` or `BAD` here, except in a partial clone:
+            return _parse_ls_tree(listing)
+        return self._files_of_partial_clone(sha, err)  # there, with lazy fetching off, ls-tree -l stops
+
+    def _files_of_partial_clone(self, sha: str, ls_tree_error: str) -> Iterator[SourceFile]:
+        """The listing without `-l`; which blobs are absent from `rev-list
+        --missing=print` (which never fetches), the others' sizes from `cat-file`."""
+        status, listing, _ = self._git.call("ls-tree", "-r", "-z", "--full-tree", sha)
+        if status != 0:
+            raise RepoError(RepoStatus.FAILED, _summary(ls_tree_error) or f"git ls-tree failed ({status})")
+        absent = self._git.run("rev-list", "--objects", "--missing=print", f"{sha}^{{tree}}", "--")
+        missing = {line[1:].decode("ascii") for line in absent.splitlines() if line.startswith(b"?")}
+        files = list(_parse_ls_tree(listing))
+        present = sorted({f.blob for f in files} - missing)
+        sizes = self._sizes(present)
+        return iter([SourceFile(f.path, f.blob, sizes.get(f.blob, 0), missing=f.blob not in sizes) for f in files])
+
+    def _sizes(self, blobs: list[str]) -> dict[str, int]:
+        """Sizes of blobs known to be present (`cat-file --batch-check`)."""
+        if not blobs:
+            return {}
+        with tempfile.TemporaryFile() as request:
+            request.write("".join(f"{blob}\n" for blob in blobs).encode("ascii"))
+            request.seek(0)
+            out = self._git.run("cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", stdin=request)
+        sizes = {}
+        for line in out.decode("ascii", "replace").splitlines():
+            fields = line.split()
+            if len(fields) == 3 and fields[1] == "blob" and fields[2].isdigit():
+                sizes[fields[0]] = int(fields[2])
+        return sizes
 
     def commits(self, since: str | None = None) -> list[tuple[str, str]]:
         args = ["log", "--first-parent", "--no-show-signature", "--reverse", "--format=%H %cI"]
@@ -333,60 +470,58 @@ class _GitSnapshot(Snapshot):
             history.append((sha, date))
         return history
 
-    def read(self, f: SourceFile) -> bytes:
+    def read(self, f: SourceFile) -> bytes | None:
         (data,) = self.read_many([f])  # run to its end: an abandoned read stops the batch
         return data
 
-    def read_many(self, files: list[SourceFile]) -> Iterator[bytes]:
+    def read_many(self, files: list[SourceFile]) -> Iterator[bytes | None]:
         """Every id is written to `cat-file --batch` by a thread while the
-        contents are read here: one round trip in all, not one per file."""
+        contents are read here: one round trip in all, not one per file. A
+        blob listed missing is not asked for; one that git cannot give (missing,
+        corrupt, or cat-file stopped on it) is None, and the rest are read by a
+        new cat-file."""
         if self._closed:
             raise RepoError(RepoStatus.FAILED, f"snapshot of {self.key} is closed")
         for f in files:
             if not _SHA.match(f.blob):
                 raise RepoError(RepoStatus.FAILED, f"not a blob id: {f.blob!r} ({f.path})")
-        if not files:
-            return
-        proc = self._batch_process().proc
-        request = b"".join(f.blob.encode("ascii") + b"\n" for f in files)
-        writer = threading.Thread(target=_feed, args=(proc.stdin, request), daemon=True)
-        writer.start()
-        done = 0
-        try:
-            for f in files:
-                yield self._response(proc, f)
-                done += 1
-        finally:
-            if done < len(files):  # responses left unread: the next request would read them
-                proc.kill()  # first, so that a writer blocked on a full pipe fails at once
+        wanted = [f for f in files if not f.missing]
+        contents = self._contents(wanted)
+        for f in files:
+            yield None if f.missing else next(contents)
+        for _ in contents:  # run it to its end: an abandoned read stops cat-file
+            pass
+
+    def _contents(self, files: list[SourceFile]) -> Iterator[bytes | None]:
+        start = 0
+        while start < len(files):  # each round reads at least one file
+            proc = self._batch_process().proc
+            request = b"".join(f.blob.encode("ascii") + b"\n" for f in files[start:])
+            writer = threading.Thread(target=_feed, args=(proc.stdin, request), daemon=True)
+            writer.start()
+            done, alive = 0, True
+            try:
+                for f in files[start:]:
+                    data, alive = _response(proc)
+                    yield data
+                    done += 1
+                    if not alive:
+                        break
+            finally:
+                if done < len(files) - start or not alive:  # responses left unread, or none to come
+                    proc.kill()  # first, so that a writer blocked on a full pipe fails at once
+                    writer.join()
+                    self._stop_batch()
                 writer.join()
-                self._stop_batch()
-            writer.join()
+            start += done
 
     def _batch_process(self) -> git.Git.AutoInterrupt:
         if self._batch is None:
             try:
                 self._batch = self._git.spawn("cat-file", "--batch")
-            except git.GitCommandNotFound as exc:
-                raise RepoError(RepoStatus.FAILED, f"git is not installed: {exc}") from exc
+            except (git.GitCommandNotFound, OSError) as exc:
+                raise RepoError(RepoStatus.FAILED, f"cannot run git cat-file: {exc}") from exc
         return self._batch
-
-    def _response(self, proc, f: SourceFile) -> bytes:
-        """One `cat-file --batch` response: `<id> blob <size>`, the content, a newline."""
-        try:
-            header = proc.stdout.readline().split()
-            if len(header) != 3:  # `<id> missing`, or nothing if cat-file died
-                raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: blob {f.blob} missing")
-            size = int(header[2])
-            data = proc.stdout.read(size)
-            proc.stdout.read(1)  # the newline after the content
-        except (OSError, ValueError) as exc:
-            raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: {exc}") from exc
-        if len(data) != size:
-            raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: git cat-file stopped")
-        if header[1] != b"blob":
-            raise RepoError(RepoStatus.FAILED, f"cannot read {f.path}: {f.blob} is a {header[1].decode()}")
-        return data
 
     def close(self) -> None:
         self._closed = True
@@ -418,6 +553,25 @@ class _GitSnapshot(Snapshot):
         return out.decode().strip()
 
 
+def _response(proc) -> tuple[bytes | None, bool]:
+    """One `cat-file --batch` response (`<id> blob <size>`, the content, a
+    newline), and whether cat-file can go on: (None, True) for `<id> missing`
+    or an object that is not a blob, (None, False) when cat-file stopped."""
+    try:
+        header = proc.stdout.readline().split()
+        if len(header) == 2 and header[1] == b"missing":
+            return None, True
+        if len(header) != 3:  # nothing (cat-file died) or out of step
+            return None, False
+        size = int(header[2])
+        data = proc.stdout.read(size)
+        if len(data) != size or proc.stdout.read(1) != b"\n":
+            return None, False
+    except (OSError, ValueError):
+        return None, False
+    return (data if header[1] == b"blob" else None), True
+
+
 def _feed(stdin, request: bytes) -> None:
     """Writes a batch request (in a thread: git answers while it is written)."""
     try:
@@ -428,16 +582,16 @@ def _feed(stdin, request: bytes) -> None:
 
 
 def _parse_ls_tree(listing: bytes) -> Iterator[SourceFile]:
-    """Regular files from `ls-tree -r -l -z`: `<mode> <type> <id> <size>\\t<path>`."""
+    """Regular files from `ls-tree -r -l -z`: `<mode> <type> <id> <size>\\t<path>`
+    (a size of `-` or `BAD`: the blob is missing), or without `-l` (size 0)."""
     for record in listing.split(b"\0"):
         meta, _, raw_path = record.partition(b"\t")
         fields = meta.split()
-        if len(fields) != 4 or fields[1] != b"blob" or fields[0] == b"120000":
+        if len(fields) not in (3, 4) or fields[1] != b"blob" or fields[0] == b"120000":
             continue  # empty record, submodule (type commit) or symlink
-        # A blob the object database lacks (a partial clone, a snapshot without its
-        # largest files) has size `BAD`: listed with MISSING, `_select` reports it.
-        size = int(fields[3]) if fields[3].isdigit() else MISSING
-        yield SourceFile(path=_decode_path(raw_path), blob=fields[2].decode("ascii"), size=size)
+        size = fields[3] if len(fields) == 4 else b"0"
+        yield SourceFile(path=_decode_path(raw_path), blob=fields[2].decode("ascii"),
+                         size=int(size) if size.isdigit() else 0, missing=not size.isdigit())
 
 
 def _decode_path(raw: bytes) -> str:

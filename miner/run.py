@@ -25,7 +25,7 @@ from miner.known import KnownModels, load_known, mark_table
 from miner.previous import Previous
 from miner.records import FileFacts, FileKind, ParseStatus, Problem, RepoResult, RepoSpec, RepoStatus, SourceFile
 from miner.repolist import mark_duplicates, read_repo_list
-from miner.repos import MISSING, RepoError, open_snapshot
+from miner.repos import RepoError, open_snapshot
 from miner.resolve import resolve_repo
 from miner.resolve.modules import referenced_files
 from miner.resolve.sourced import SOURCE_DEPTH
@@ -328,11 +328,12 @@ def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: Facts
         held = _Held(options.max_repo_bytes)
         for sha, date, files in listings:
             pending.files_seen = len(files)
-            pending.trees[sha] = tree.gather(files, snap.read_many)
-            selected = _select(files, options, pending.problems if sha == snap.commit else [], spec.key)
-            chosen, data, unread = _choose(selected, snap, cache, prefilter, scans, held)
+            pending.trees[sha] = tree.gather(files, lambda fs: (raw or b"" for raw in snap.read_many(fs)))  # None: missing
+            problems = pending.problems if sha == snap.commit else []
+            selected = _select(files, options, problems, spec.key)
+            unreadable: list[SourceFile] = []
+            chosen, data, unread = _choose(selected, snap, cache, prefilter, scans, held, unreadable)
             pending.unread[sha] = None if len(selected) < _code_files(files) else unread
-            pending.commits.append((sha, date, {p: (selected[p][0].blob, selected[p][1]) for p in chosen}))
             for path in sorted(chosen):
                 f, kind = selected[path]
                 key = (f.blob, kind)
@@ -342,9 +343,17 @@ def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: Facts
                 if cached is not None:
                     pending.facts[key] = cached
                     continue
+                raw = data[path] if path in data else snap.read(f)
+                if raw is None:
+                    unreadable.append(f)
+                    chosen.discard(path)
+                    continue
                 queued.add(key)
-                raw = data[path] if path in data else held.add(f.blob, snap.read(f))
-                pending.work.append((f.blob, WorkItem(path, kind, raw, options.file_seconds)))
+                pending.work.append((f.blob, WorkItem(path, kind, held.add(f.blob, raw), options.file_seconds)))
+            problems.extend(_missing_blob(spec.key, f) for f in unreadable)
+            if unreadable:
+                pending.unread[sha] = None  # what an unreadable file calls is unknown
+            pending.commits.append((sha, date, {p: (selected[p][0].blob, selected[p][1]) for p in chosen}))
         return pending
 
 
@@ -376,10 +385,10 @@ def _select(files: list[SourceFile], options: MineOptions, problems: list[Proble
         kind = discover.file_kind(f.path)
         if kind is None:
             continue
-        limit = discover.limit_for(kind, options.max_bytes)
-        if f.size == MISSING:
-            problems.append(Problem(repo, f.path, "select", "missing", f"blob {f.blob} is not in the object database"))
+        if f.missing:
+            problems.append(_missing_blob(repo, f))
             continue
+        limit = discover.limit_for(kind, options.max_bytes)
         if f.size > limit:
             problems.append(Problem(repo, f.path, "select", "too_large", f"{f.size} bytes > {limit}"))
             continue
@@ -387,14 +396,20 @@ def _select(files: list[SourceFile], options: MineOptions, problems: list[Proble
     return selected
 
 
+def _missing_blob(repo: str, f: SourceFile) -> Problem:
+    return Problem(repo, f.path, "read", "missing_blob",
+                   f"blob {f.blob} is not in the repository (a partial or incomplete clone); skipped")
+
+
 def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: FactsCache,
             prefilter: discover.Prefilter, memo: dict[tuple[str, FileKind], Scan],
-            held: "_Held") -> tuple[set[str], dict[str, bytes], frozenset[str] | None]:
+            held: "_Held", unreadable: list[SourceFile]) -> tuple[set[str], dict[str, bytes], frozenset[str] | None]:
     """The files to extract: those the prefilter wants, plus Python modules they
     import and Python modules that import them, and the config and shell files
     that these name (`open("conf/x.yaml")`, `source env.sh`). Scans are cached
     by blob (and kept in `memo` across the commits of one repository). Also the
-    files that the Python code and notebooks left unread may import."""
+    files that the Python code and notebooks left unread may import. A file
+    that cannot be read leaves `selected` for `unreadable`."""
     scans: dict[str, Scan] = {}
     data: dict[str, bytes] = {}  # the paths of one blob share one bytes object
     new_scans = []
@@ -407,6 +422,9 @@ def _choose(selected: dict[str, tuple[SourceFile, FileKind]], snap, cache: Facts
             memo[(f.blob, kind)] = scans[path] = scan
     first = [selected[paths[0]][0] for paths in unseen.values()]
     for ((blob, kind), paths), raw in zip(unseen.items(), snap.read_many(first)):
+        if raw is None:  # git cannot give it: `_read_repo` records it
+            unreadable.extend(selected.pop(path)[0] for path in paths)
+            continue
         imports = tuple(sorted(discover.imported_modules(raw))) if kind == FileKind.PYTHON \
             else _notebook_imports(raw) if kind == FileKind.NOTEBOOK else ()
         scan = memo[(blob, kind)] = Scan(prefilter.wants(kind, raw, paths[0]), imports, _named_files(kind, raw))

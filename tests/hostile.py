@@ -62,3 +62,34 @@ def by_path(out: Path) -> dict[str, list[dict]]:
 
 def problems(out: Path) -> dict[str | None, dict]:
     return {p["path"]: p for p in rows(out, "problems")}
+
+
+def run_git(cwd: Path, *args: str) -> str:
+    """The git command line (what a user, or an attacker, would type)."""
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def missing_blobs(git_dir: Path) -> set[str]:
+    """Ids of the objects HEAD needs that are not in the repository (never fetched)."""
+    out = run_git(git_dir, "rev-list", "--objects", "--missing=print", "HEAD")
+    return {line[1:] for line in out.splitlines() if line.startswith("?")}
+
+
+def partial_clone(tmp_path: Path, small: dict[str, str], big: dict[str, str], *, bare: bool = False) -> Path:
+    """A real partial clone (`--filter=blob:limit=1k`) of a repository holding
+    `small` (under 1 KiB: cloned) and `big` (over it: left out)."""
+    for text in big.values():
+        assert len(text.encode()) > 1024
+    upstream = tmp_path / "upstream"
+    make_repo(upstream, {**small, **big})
+    run_git(upstream, "config", "uploadpack.allowFilter", "true")
+    partial = tmp_path / ("partial.git" if bare else "partial")
+    run_git(tmp_path, "clone", "-q", "--no-checkout", *(["--bare"] if bare else []),
+            "--filter=blob:limit=1k", f"file://{upstream}", str(partial))
+    assert len(missing_blobs(partial)) == len(big)
+    return partial
+
+
+def padded(model: str, lines: int = 60) -> str:
+    """A loading call, padded past 1 KiB."""
+    return LOAD.format(model) + "".join(f"x{i} = {i}  # padding the file past the filter\n" for i in range(lines))

@@ -321,7 +321,7 @@ def test_a_checked_in_model_folder_names_the_model_it_was_tuned_from(tmp_path: P
 def test_a_blob_missing_from_the_object_database_is_a_problem(tmp_path: Path) -> None:
     """A partial clone, or a snapshot stored without its largest files, lists blobs
     it does not hold (`ls-tree -l` gives their size as `BAD`): the rest of the
-    repository is mined and the absent file is a `missing` problem row."""
+    repository is mined and the absent file is a `missing_blob` problem row."""
     repo = make_repo(tmp_path / "src", {
         "big.ipynb": "{}",
         "load.py": 'from transformers import AutoModel\nAutoModel.from_pretrained("org/kept")\n',
@@ -332,5 +332,5 @@ def test_a_blob_missing_from_the_object_database_is_a_problem(tmp_path: Path) ->
     listing.write_text(f"{tmp_path / 'src'}\n")
     assert run(listing, tmp_path / "out") == 0
     assert [u["model_id"] for u in rows(tmp_path / "out", "usages")] == ["org/kept"]
-    missing = [p for p in rows(tmp_path / "out", "problems") if p["reason"] == "missing"]
-    assert [(p["path"], p["stage"]) for p in missing] == [("big.ipynb", "select")]
+    missing = [p for p in rows(tmp_path / "out", "problems") if p["reason"] == "missing_blob"]
+    assert [(p["path"], p["stage"]) for p in missing] == [("big.ipynb", "read")]
