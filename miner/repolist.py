@@ -33,6 +33,9 @@ _OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 _COMMENT = re.compile(r"\s#.*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# No repository location comes near this (a path is at most 4 KiB); a longer line
+# would also be too long an argument for git (128 KiB).
+MAX_LINE = 8192
 
 
 def read_repo_list(path: Path) -> list[RepoSpec]:
@@ -54,6 +57,8 @@ def parse_line(line: str, *, base: Path) -> RepoSpec | None:
         return None
     if _CONTROL.search(text):
         return _invalid(text, source, "the line contains control characters")
+    if len(text) > MAX_LINE:
+        return _invalid(text, source, f"the line is {len(text):,} characters long (at most {MAX_LINE:,}): {text[:80]}...")
     if _SCHEME.match(text):
         return _parse_url(text, source)
     if text.startswith(("/", "./", "../", "~")) or text in (".", ".."):

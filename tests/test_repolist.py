@@ -129,6 +129,8 @@ def test_git_worktree_with_a_git_file_is_a_work_tree(base: Path) -> None:
         ("-o/name", "not found"),
         ("owner/na me", "not found"),
         ("owner/\x00name", "control characters"),
+        ("https://example.org/" + "b" * (140 * 1024), "characters long"),  # longer than an exec argument
+        ("/" + "d/" * 5000, "characters long"),
     ],
 )
 def test_bad_lines_are_invalid_with_a_readable_error(line: str, message: str, base: Path) -> None:
