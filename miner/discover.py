@@ -34,6 +34,13 @@ def limit_for(kind: FileKind, max_bytes: int) -> int:
     """The size cap of a file kind: notebooks get room for their outputs."""
     return max(max_bytes, NOTEBOOK_MAX_BYTES) if kind == FileKind.NOTEBOOK else max_bytes
 
+
+def worth_reading(path: str, size: int, *, max_bytes: int) -> bool:
+    """Whether a file may be read at all: of a kind the miner extracts, within
+    its size cap (known before any byte is read; a plain folder hashes no other)."""
+    kind = file_kind(path)
+    return kind is not None and size <= limit_for(kind, max_bytes)
+
 _SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".mk")
 SMALL_CONFIG = 64 * 1024
 _CONFIG_DIRS = SETTINGS_DIRS | {"model", "models", "hydra", "recipes"}

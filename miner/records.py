@@ -261,7 +261,9 @@ class SourceFile:
     path: str
     blob: str  # git blob id, or a content hash for a plain folder ("" for a plain file never read)
     size: int
-    missing: bool = False  # listed in the tree, but its blob is not in the repository (a partial clone)
+    # Listed in the tree, but its blob is not in the repository (a partial clone): size 0, or for
+    # a blob that our own partial clone left out, one more than the size it leaves out from.
+    missing: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,36 +1,46 @@
 """Read-only access to one repository at a time, safe for untrusted repositories.
 
 This module owns everything that touches git or a repository's files: cloning
-or fetching a remote into the work folder (a bare clone: nothing is ever checked
-out, files are read from the object database), reading a local work tree or bare
-repository in place without modifying it, walking a plain folder, and listing
-and reading the regular files of a commit. `open_snapshot` is the only entry
-point; failures are raised as `RepoError` carrying a `RepoStatus`.
+or fetching a remote into the work folder (a bare, partial clone: nothing is
+ever checked out, blobs over the size cap are left out, files are read from the
+object database), reading a local work tree or bare repository in place without
+modifying it, walking a plain folder, and listing and reading the regular files
+of a commit. `open_snapshot` is the only entry point; failures are raised as
+`RepoError` carrying a `RepoStatus`.
 
 Safety: every git command runs with hooks, fsmonitor, submodule recursion, LFS
-smudge and credential prompts disabled, and is killed after `timeout` seconds
-(GitPython's `kill_after_timeout`). Because nothing is checked out, no
-`.gitattributes` filter or checkout hook can run. Plain folders are read
-through directory file descriptors with O_NOFOLLOW, so a symlink, even one
-swapped in after the walk, is never followed.
+smudge, credential prompts and lazy fetching (`GIT_NO_LAZY_FETCH`) disabled,
+reading commands with no transport allowed at all, and is killed after
+`timeout` seconds (GitPython's `kill_after_timeout`) or when the process that
+started it dies. Because nothing is checked out, no `.gitattributes` filter or
+checkout hook can run. A local repository whose `.git`, `commondir`, object
+store or alternates resolve outside the listed folder is refused. A blob that
+is not in the repository (a partial clone, a damaged snapshot) is listed
+`missing` and read as None: one file skipped, never the repository. Plain
+folders are read through directory file descriptors with O_NOFOLLOW, so a
+symlink, even one swapped in after the walk, is never followed.
 
 A plain folder's blob is git's blob id of the content (`sha1("blob <size>\\0" +
-data)`), computed while walking, one file at a time as `files()` is consumed:
-the walk reads every file once, in 1 MiB chunks, so the id can serve as a
-content cache key exactly as it does for git repositories.
+data)`), computed while walking, one file at a time as `files()` is consumed,
+for the files that may be read (their kind and size are checked first): the
+id can serve as a content cache key exactly as it does for git repositories.
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
 import shutil
+import signal
+import socket
 import stat
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from subprocess import PIPE
 from typing import BinaryIO
@@ -39,7 +49,7 @@ import git
 
 from miner.records import RepoSpec, RepoStatus, SourceFile
 
-__all__ = ["RepoError", "Snapshot", "open_snapshot", "clone_dir_name"]
+__all__ = ["RepoError", "Snapshot", "open_snapshot", "clone_dir_name", "remove_stale_clones"]
 
 _TRUE = shutil.which("true") or "/bin/true"
 # Overrides for settings a repository's own config (or a template) could use
@@ -86,6 +96,9 @@ _NOT_FOUND_HINTS = (
     "authentication failed",
 )
 _BOILERPLATE = ("hint:", "Cloning into", "Please make sure you have", "and the repository exists")
+_PR_SET_PDEATHSIG = 1
+_PRCTL = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None) if os.uname().sysname == "Linux" else None
+_HOST = re.sub(r"[^A-Za-z0-9_]+", "_", socket.gethostname()) or "host"  # in temporary clone names
 _SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _CHUNK = 1 << 20
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -140,15 +153,23 @@ class Snapshot:
 
 @contextmanager
 def open_snapshot(
-    spec: RepoSpec, *, workdir: Path, timeout: float = 300, fetch: bool = True
+    spec: RepoSpec, *, workdir: Path, timeout: float = 300, fetch: bool = True,
+    reads: Callable[[str, int], bool] | None = None, blob_limit: int | None = None,
 ) -> Iterator[Snapshot]:
     """The snapshot of `spec`, closed when the block exits.
 
     A remote is bare-cloned into `workdir/clone_dir_name(key)`, or fetched there
     if an earlier run cloned it (`fetch=False` reuses it as is). Local git
-    repositories are read in place; plain folders are walked.
+    repositories are read in place; plain folders are walked. `reads(path,
+    size)` says which files of a plain folder may be read: only those are
+    hashed (the others are listed with an empty blob id); None hashes all.
+
+    With `blob_limit`, a remote is a partial clone without the blobs over that
+    many bytes (`--filter=blob:limit`), except those at HEAD that `reads` may
+    still read at a larger size (a notebook's cap is larger): those are fetched
+    once, by id, when the clone is made or fetched.
     """
-    snapshot = _open(spec, workdir=Path(workdir), timeout=timeout, fetch=fetch)
+    snapshot = _open(spec, workdir=Path(workdir), timeout=timeout, fetch=fetch, reads=reads, blob_limit=blob_limit)
     try:
         yield snapshot
     finally:
@@ -162,18 +183,20 @@ def clone_dir_name(key: str) -> str:
     return f"{slug}-{digest}.git"
 
 
-def _open(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool) -> Snapshot:
+def _open(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool,
+          reads: Callable[[str, int], bool] | None, blob_limit: int | None) -> Snapshot:
     if spec.kind == "invalid":
         raise RepoError(RepoStatus.INVALID_LINE, spec.error or f"invalid line: {spec.source}")
     if spec.kind == "remote":
-        git_dir = _sync_clone(spec, workdir=workdir, timeout=timeout, fetch=fetch)
-        return _GitSnapshot.open(spec.key, git_dir=str(git_dir), timeout=timeout)
+        policy = _ClonePolicy(blob_limit, reads)
+        git_dir = _sync_clone(spec, workdir=workdir, timeout=timeout, fetch=fetch, policy=policy)
+        return _GitSnapshot.open(spec.key, git_dir=str(git_dir), timeout=timeout, ours=True)
     if spec.kind not in ("git", "bare", "folder"):
         raise RepoError(RepoStatus.FAILED, f"unknown repository kind {spec.kind!r}")
     if not os.path.isdir(spec.location):
         raise RepoError(RepoStatus.NOT_FOUND, f"not found: {spec.location}")
     if spec.kind == "folder":
-        return _FolderSnapshot(spec.key, spec.location)
+        return _FolderSnapshot(spec.key, spec.location, reads or _everything)
     git_dir = _sealed_git_dir(spec.location, bare=spec.kind == "bare")
     return _GitSnapshot.open(spec.key, git_dir=git_dir, timeout=timeout)
 
@@ -298,6 +321,7 @@ class _Git:
                 strip_newline_in_stdout=False,
                 kill_after_timeout=self.timeout,
                 env=self._env,
+                preexec_fn=_dies_with(os.getpid()),
             )
         except git.GitCommandNotFound as exc:
             raise RepoError(RepoStatus.FAILED, f"git is not installed: {exc}") from exc
@@ -315,7 +339,21 @@ class _Git:
 
     def spawn(self, *args: str) -> git.Git.AutoInterrupt:
         argv = [git.Git.GIT_PYTHON_GIT_EXECUTABLE, *self._prefix, *args]
-        return self._runner.execute(argv, istream=PIPE, as_process=True, env=self._env)
+        return self._runner.execute(argv, istream=PIPE, as_process=True, env=self._env,
+                                    preexec_fn=_dies_with(os.getpid()))
+
+
+def _dies_with(parent: int) -> Callable[[], None] | None:
+    """Run in a git child before exec: it gets SIGKILL when the process that
+    started it dies (Linux), so a killed run leaves no clone going on."""
+    if _PRCTL is None:
+        return None
+
+    def setup() -> None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # it died before the line above
+            os._exit(1)
+    return setup
 
 
 def _summary(stderr: str) -> str:
@@ -338,7 +376,22 @@ def _remote_failure(exc_or_err: RepoError | str, *, action: str) -> RepoError:
 # --- remotes -------------------------------------------------------------
 
 
-def _sync_clone(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool) -> Path:
+@dataclass(frozen=True, slots=True)
+class _ClonePolicy:
+    """Which blobs a clone leaves out (over `blob_limit` bytes), and which of
+    those it fetches back: a path that `reads` may read at a larger size."""
+
+    blob_limit: int | None
+    reads: Callable[[str, int], bool] | None
+
+    def filter(self) -> list[str]:
+        return [] if self.blob_limit is None else [f"--filter=blob:limit={self.blob_limit + 1}"]
+
+    def fetch_back(self, path: str) -> bool:
+        return self.blob_limit is not None and self.reads is not None and self.reads(path, self.blob_limit + 1)
+
+
+def _sync_clone(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool, policy: _ClonePolicy) -> Path:
     if spec.location.startswith("-"):
         raise RepoError(RepoStatus.INVALID_LINE, f"refusing a location that looks like an option: {spec.location}")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -347,27 +400,30 @@ def _sync_clone(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool) -
         existing = _Git(git_dir=str(dest), cwd=str(dest), timeout=timeout, network=True)
         if _head(existing) is not None:
             if fetch:
-                _fetch(existing, spec.location)
+                _fetch(existing, spec.location, policy)
+                _fetch_back(existing, spec.location, policy)
             return dest
         shutil.rmtree(dest)  # empty or broken (an interrupted run): clone again
-    _clone(spec.location, dest, timeout=timeout)
+    _clone(spec.location, dest, timeout=timeout, policy=policy)
     return dest
 
 
-def _clone(location: str, dest: Path, *, timeout: float) -> None:
-    # Clone next to `dest` and rename, so an interrupted clone never looks finished.
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+def _clone(location: str, dest: Path, *, timeout: float, policy: _ClonePolicy) -> None:
+    # Clone next to `dest` and rename, so an interrupted clone never looks finished;
+    # the name says which process made it (`remove_stale_clones`).
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.{_HOST}-{os.getpid()}.", suffix=".tmp", dir=dest.parent))
     try:
         runner = _Git(git_dir=None, cwd=str(dest.parent), timeout=timeout, network=True)
         try:
             status, _, err = runner.call(
                 "clone", "--bare", "--single-branch", "--no-tags", "--no-recurse-submodules",
-                "--no-local", "--template=", "--quiet", "--", location, str(tmp),
+                "--no-local", "--template=", "--quiet", *policy.filter(), "--", location, str(tmp),
             )
         except RepoError as exc:
             raise _remote_failure(exc, action=f"clone {location}") from None
         if status != 0:
             raise _remote_failure(err, action=f"clone {location}")
+        _fetch_back(_Git(git_dir=str(tmp), cwd=str(tmp), timeout=timeout, network=True), location, policy)
         try:
             os.rename(tmp, dest)
         except OSError:
@@ -377,17 +433,88 @@ def _clone(location: str, dest: Path, *, timeout: float) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _fetch(runner: _Git, location: str) -> None:
+def _fetch(runner: _Git, location: str, policy: _ClonePolicy) -> None:
     branch = runner.run("symbolic-ref", "-q", "HEAD").decode().strip()
     try:
         status, _, err = runner.call(
-            "fetch", "--no-tags", "--no-recurse-submodules", "--quiet",
+            "fetch", "--no-tags", "--no-recurse-submodules", "--quiet", *policy.filter(),
             location, f"+HEAD:{branch}",
         )
     except RepoError as exc:
         raise _remote_failure(exc, action=f"fetch {location}") from None
     if status != 0:
         raise _remote_failure(err, action=f"fetch {location}")
+
+
+def _fetch_back(runner: _Git, location: str, policy: _ClonePolicy) -> None:
+    """Fetches, by id, the blobs left out at HEAD that may still be read. If the
+    server refuses, they stay out: each is then a `missing_blob` problem."""
+    head = _head(runner)
+    if head is None or policy.blob_limit is None:
+        return
+    try:
+        listing = runner.run("ls-tree", "-r", "-z", "--full-tree", head)
+        missing = _missing(runner, head)
+        wanted = sorted({f.blob for f in _parse_ls_tree(listing) if f.blob in missing and policy.fetch_back(f.path)})
+        if wanted:
+            with _id_file(wanted) as request:
+                runner.call("fetch", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules", "--quiet",
+                            "--filter=blob:none", "--stdin", location, stdin=request)
+    except RepoError:
+        pass  # a timeout or a broken clone: what is missing is reported when it is read
+
+
+def _missing(runner: _Git, commit: str) -> set[str]:
+    """Ids of the objects of `commit`'s tree that are not in the repository
+    (`rev-list --missing=print` never fetches them)."""
+    absent = runner.run("rev-list", "--objects", "--missing=print", f"{commit}^{{tree}}", "--")
+    return {line[1:].decode("ascii") for line in absent.splitlines() if line.startswith(b"?")}
+
+
+@contextmanager
+def _id_file(ids: Sequence[str]) -> Iterator[BinaryIO]:
+    """Object ids, one a line, in a file that git reads as its stdin."""
+    with tempfile.TemporaryFile() as request:
+        request.write("".join(f"{oid}\n" for oid in ids).encode("ascii"))
+        request.seek(0)
+        yield request
+
+
+def remove_stale_clones(workdir: Path) -> list[str]:
+    """Removes the temporary clones in `workdir` that a process of this host
+    left when it was killed (it is gone); returns their names. A clone still
+    being made, by this run or another, is left alone."""
+    try:
+        names = [n for n in os.listdir(workdir) if n.startswith(".") and n.endswith(".tmp")]
+    except OSError:
+        return []
+    removed = []
+    for name in names:  # `.<clone name>.<host>-<pid>.<random>.tmp`
+        parts = name[1:-len(".tmp")].rsplit(".", 2)
+        host, _, pid = parts[1].rpartition("-") if len(parts) == 3 else ("", "", "")
+        if host == _HOST and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(workdir / name, ignore_errors=True)
+            removed.append(name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _left_out(runner: _Git) -> int | None:
+    """The size over which our partial clone has no blobs (`blob:limit=N`
+    leaves out N bytes and more), or None."""
+    status, out, _ = runner.call("config", "--get-regexp", r"^remote\..*\.partialclonefilter$")
+    limits = [value for line in out.decode("utf-8", "replace").splitlines()
+              if (value := line.rpartition(" ")[2]).startswith("blob:limit=") and value[11:].isdigit()]
+    return min(int(value[11:]) for value in limits) - 1 if status == 0 and limits else None
 
 
 def _head(runner: _Git) -> str | None:
@@ -399,15 +526,16 @@ def _head(runner: _Git) -> str | None:
 
 
 class _GitSnapshot(Snapshot):
-    def __init__(self, key: str, runner: _Git, commit: str) -> None:
+    def __init__(self, key: str, runner: _Git, commit: str, left_out: int | None = None) -> None:
         self.key = key
         self.commit = commit
         self._git = runner
+        self._left_out = left_out  # a partial clone of ours: blobs over this many bytes are not in it
         self._batch: git.Git.AutoInterrupt | None = None
         self._closed = False
 
     @classmethod
-    def open(cls, key: str, *, git_dir: str, timeout: float) -> _GitSnapshot:
+    def open(cls, key: str, *, git_dir: str, timeout: float, ours: bool = False) -> _GitSnapshot:
         cwd = git_dir if os.path.isdir(git_dir) else os.path.dirname(git_dir)
         runner = _Git(git_dir=git_dir, cwd=cwd, timeout=timeout)
         status, _, err = runner.call("rev-parse", "--git-dir")
@@ -416,7 +544,7 @@ class _GitSnapshot(Snapshot):
         commit = _head(runner)
         if commit is None:
             raise RepoError(RepoStatus.EMPTY, f"no commit on HEAD in {git_dir}")
-        return cls(key, runner, commit)
+        return cls(key, runner, commit, _left_out(runner) if ours else None)
 
     def files(self) -> Iterator[SourceFile]:
         assert self.commit is not None
@@ -437,20 +565,19 @@ class _GitSnapshot(Snapshot):
         status, listing, _ = self._git.call("ls-tree", "-r", "-z", "--full-tree", sha)
         if status != 0:
             raise RepoError(RepoStatus.FAILED, _summary(ls_tree_error) or f"git ls-tree failed ({status})")
-        absent = self._git.run("rev-list", "--objects", "--missing=print", f"{sha}^{{tree}}", "--")
-        missing = {line[1:].decode("ascii") for line in absent.splitlines() if line.startswith(b"?")}
+        missing = _missing(self._git, sha)
         files = list(_parse_ls_tree(listing))
         present = sorted({f.blob for f in files} - missing)
         sizes = self._sizes(present)
-        return iter([SourceFile(f.path, f.blob, sizes.get(f.blob, 0), missing=f.blob not in sizes) for f in files])
+        unknown = 0 if self._left_out is None else self._left_out + 1  # left out of our clone: over the limit
+        return iter([SourceFile(f.path, f.blob, sizes.get(f.blob, unknown), missing=f.blob not in sizes)
+                     for f in files])
 
     def _sizes(self, blobs: list[str]) -> dict[str, int]:
         """Sizes of blobs known to be present (`cat-file --batch-check`)."""
         if not blobs:
             return {}
-        with tempfile.TemporaryFile() as request:
-            request.write("".join(f"{blob}\n" for blob in blobs).encode("ascii"))
-            request.seek(0)
+        with _id_file(blobs) as request:
             out = self._git.run("cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", stdin=request)
         sizes = {}
         for line in out.decode("ascii", "replace").splitlines():
@@ -602,16 +729,20 @@ def _decode_path(raw: bytes) -> str:
 # --- plain folders -------------------------------------------------------
 
 
+def _everything(path: str, size: int) -> bool:
+    return True
+
+
 class _FolderSnapshot(Snapshot):
-    def __init__(self, key: str, root: str) -> None:
+    def __init__(self, key: str, root: str, reads: Callable[[str, int], bool]) -> None:
         self.key = key
         self.commit = None
         self._root = root
+        self._reads = reads
         self._paths: dict[str, tuple[bytes, ...]] = {}  # shown path -> real name parts
 
     def files(self) -> Iterator[SourceFile]:
-        for parts, blob, size in _walk(self._root):
-            path = "/".join(_decode_path(part) for part in parts)
+        for parts, path, blob, size in _walk(self._root, self._reads):
             self._paths[path] = parts
             yield SourceFile(path=path, blob=blob, size=size)
 
@@ -650,9 +781,11 @@ def _open_under(root: str, parts: Sequence[bytes], *, directory: bool) -> int:
         os.close(fd)
 
 
-def _walk(root: str) -> Iterator[tuple[tuple[bytes, ...], str, int]]:
-    """(name parts, git blob id, size) of every regular file, skipping symlinks,
-    special files and `.git` folders; unreadable entries are skipped."""
+def _walk(root: str, reads: Callable[[str, int], bool]) -> Iterator[tuple[tuple[bytes, ...], str, str, int]]:
+    """(name parts, path, git blob id, size) of every regular file, skipping
+    symlinks, special files and `.git` folders; unreadable entries are skipped.
+    Only a file that `reads(path, size)` accepts is hashed (its kind and size
+    are known before any byte is read); the others get an empty blob id."""
     pending: list[tuple[bytes, ...]] = [()]
     while pending:
         parts = pending.pop()
@@ -672,8 +805,9 @@ def _walk(root: str) -> Iterator[tuple[tuple[bytes, ...], str, int]]:
                     if entry.is_dir(follow_symlinks=False):
                         subdirs.append((*parts, name))
                     elif entry.is_file(follow_symlinks=False):
-                        blob, size = _hash_blob(name, dir_fd=dir_fd)
-                        yield (*parts, name), blob, size
+                        path = "/".join(_decode_path(part) for part in (*parts, name))
+                        blob, size = _hash_blob(name, dir_fd=dir_fd, wanted=lambda size: reads(path, size))
+                        yield (*parts, name), path, blob, size
                 except OSError:
                     continue
             pending.extend(reversed(subdirs))
@@ -681,13 +815,16 @@ def _walk(root: str) -> Iterator[tuple[tuple[bytes, ...], str, int]]:
             os.close(dir_fd)
 
 
-def _hash_blob(name: bytes, *, dir_fd: int) -> tuple[str, int]:
-    """git's blob id of a file (equal to `git hash-object`), and its size."""
+def _hash_blob(name: bytes, *, dir_fd: int, wanted: Callable[[int], bool]) -> tuple[str, int]:
+    """git's blob id of a file (equal to `git hash-object`), and its size; the
+    id is "" when the file is not `wanted` at its size (not read at all)."""
     fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
     with os.fdopen(fd, "rb") as stream:
         info = os.fstat(stream.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise OSError(f"not a regular file: {name!r}")
+        if not wanted(info.st_size):
+            return "", info.st_size
         digest = hashlib.sha1(b"blob %d\0" % info.st_size)
         remaining = info.st_size
         while remaining > 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -25,7 +26,7 @@ from miner.known import KnownModels, load_known, mark_table
 from miner.previous import Previous
 from miner.records import FileFacts, FileKind, ParseStatus, Problem, RepoResult, RepoSpec, RepoStatus, SourceFile
 from miner.repolist import mark_duplicates, read_repo_list
-from miner.repos import RepoError, open_snapshot
+from miner.repos import RepoError, open_snapshot, remove_stale_clones
 from miner.resolve import resolve_repo
 from miner.resolve.modules import referenced_files
 from miner.resolve.sourced import SOURCE_DEPTH
@@ -122,6 +123,7 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
     known = load_known(options.known_models, registry.table("legacy_hf")) if options.known_models else None
     specs = read_repo_list(options.repos)
     workdir = options.workdir or options.out / ".work"
+    remove_stale_clones(workdir)
     version = extractor_version(registry.version)
     prefilter = discover.Prefilter.build(registry)
     with FactsCache(_cache_path(options), version=version, repair=True):
@@ -313,7 +315,9 @@ def _unmineable(spec: RepoSpec, duplicate: bool) -> RepoResult | None:
 
 def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: FactsCache,
                prefilter: discover.Prefilter, reuse: "_Reuse | None" = None) -> _Pending | RepoResult:
-    with open_snapshot(spec, workdir=workdir, timeout=options.timeout, fetch=options.fetch) as snap:
+    reads = partial(discover.worth_reading, max_bytes=options.max_bytes)
+    with open_snapshot(spec, workdir=workdir, timeout=options.timeout, fetch=options.fetch, reads=reads,
+                       blob_limit=options.max_bytes) as snap:
         reused = reuse.result(spec, snap.commit) if reuse is not None else None
         if reused is not None:
             return reused
@@ -385,12 +389,13 @@ def _select(files: list[SourceFile], options: MineOptions, problems: list[Proble
         kind = discover.file_kind(f.path)
         if kind is None:
             continue
+        limit = discover.limit_for(kind, options.max_bytes)
+        if f.size > limit:  # a blob our partial clone left out is over its limit: listed at that size
+            detail = f"over {f.size - 1} bytes (left out of the clone)" if f.missing else f"{f.size} bytes"
+            problems.append(Problem(repo, f.path, "select", "too_large", f"{detail} > {limit}"))
+            continue
         if f.missing:
             problems.append(_missing_blob(repo, f))
-            continue
-        limit = discover.limit_for(kind, options.max_bytes)
-        if f.size > limit:
-            problems.append(Problem(repo, f.path, "select", "too_large", f"{f.size} bytes > {limit}"))
             continue
         selected[f.path] = (f, kind)
     return selected

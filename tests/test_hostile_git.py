@@ -13,14 +13,23 @@ import os
 import random
 import shlex
 import shutil
+import socket
+import subprocess
+import sys
+import time
 import zlib
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from miner.cli import EXIT_OK, EXIT_SOME_FAILED
+from miner.discover import DEFAULT_MAX_BYTES, worth_reading
+from miner.records import RepoSpec
+from miner.repos import open_snapshot
 from tests.hostile import (
-    LOAD, listing, make_repo, mine, mine_process, missing_blobs, padded, partial_clone, problems, rows, run_git)
+    LOAD, listing, make_repo, mine, mine_process, missing_blobs, padded, partial_clone, problems, rows, run_git,
+    write)
 
 SECRET = "elsewhere/secret-model"
 
@@ -189,3 +198,138 @@ def test_a_git_directory_inside_the_listed_folder_and_a_linked_work_tree_are_min
     out = tmp_path / "out"
     assert mine(listing(tmp_path, str(inner), str(tmp_path / "linked")), out) == EXIT_OK
     assert _models(out) == {"org/inner", "org/linked"}
+
+
+# --- a list line longer than git could be given -------------------------------------------
+
+
+def test_a_list_line_over_128_kib_is_its_own_repos_row(tmp_path: Path) -> None:
+    good = tmp_path / "good"
+    make_repo(good, {"a.py": LOAD.format("org/good")})
+    long_line = "https://example.invalid/" + "b" * (140 * 1024)
+    out = tmp_path / "out"
+    assert mine(listing(tmp_path, long_line, str(good)), out) == EXIT_SOME_FAILED
+    by_repo = {r["repo"]: r for r in rows(out, "repos")}
+    assert by_repo[str(good)]["status"] == "ok" and _models(out) == {"org/good"}
+    assert by_repo[long_line]["status"] == "invalid_line"
+    assert "characters long" in by_repo[long_line]["error"] and len(by_repo[long_line]["error"]) < 200
+
+
+# --- a plain folder checks kind and size before it reads a byte --------------------------
+
+
+def test_a_plain_folder_hashes_only_files_it_may_read(tmp_path: Path) -> None:
+    """A 30 GiB sparse data file and a 3 GiB sparse `.py` are listed by their
+    size alone: neither is hashed (a hash of them reads every byte)."""
+    folder = tmp_path / "folder"
+    write(folder, {"app.py": LOAD.format("org/folder"), "notes.txt": "not code\n"})
+    for name, size in (("data.bin", 30 << 30), ("huge.py", 3 << 30)):
+        with open(folder / name, "wb") as f:
+            f.truncate(size)
+    reads = partial(worth_reading, max_bytes=DEFAULT_MAX_BYTES)
+    with open_snapshot(RepoSpec(str(folder), str(folder), "folder", str(folder)), workdir=tmp_path / "w",
+                       reads=reads) as snapshot:
+        listed = {f.path: f for f in snapshot.files()}
+    assert {p: (f.blob, f.size) for p, f in listed.items() if p != "app.py"} == {
+        "data.bin": ("", 30 << 30), "huge.py": ("", 3 << 30), "notes.txt": ("", 9)}
+    assert listed["app.py"].blob == run_git(folder, "hash-object", "app.py")
+    out = tmp_path / "out"
+    assert mine(listing(tmp_path, str(folder)), out) == EXIT_OK
+    assert _models(out) == {"org/folder"}
+    found = problems(out)
+    assert (found["huge.py"]["reason"], str(3 << 30) in found["huge.py"]["detail"]) == ("too_large", True)
+
+
+# --- remote repositories are partial clones -------------------------------------------------
+
+
+def _notebook(model: str, pad: int) -> str:
+    """A notebook whose outputs make it `pad` bytes larger (under its own cap, over the file cap)."""
+    return json.dumps({"nbformat": 4, "metadata": {}, "cells": [{
+        "cell_type": "code", "metadata": {}, "source": LOAD.format(model),
+        "outputs": [{"output_type": "stream", "name": "stdout", "text": "x" * pad}]}]})
+
+
+def test_a_remote_is_cloned_without_the_blobs_it_would_not_read(tmp_path: Path) -> None:
+    noise = random.Random(7)
+    upstream = tmp_path / "upstream"
+    make_repo(upstream, {"app.py": LOAD.format("org/app"), "big.py": padded("org/big", 200),
+                         "data/table.bin": noise.randbytes(300_000), "nb.ipynb": _notebook("org/notebook", 60_000)})
+    run_git(upstream, "config", "uploadpack.allowFilter", "true")
+    url = f"file://{upstream}"
+    out = tmp_path / "out"
+    assert mine(listing(tmp_path, url), out, "--max-file-bytes", "4096") == EXIT_OK
+    assert _models(out) == {"org/app", "org/notebook"}  # the notebook (over 4 KiB) was fetched back by id
+    found = problems(out)
+    assert (found["big.py"]["reason"], "left out of the clone" in found["big.py"]["detail"]) == ("too_large", True)
+    (clone,) = (out / ".work").glob("*.git")
+    left_out = missing_blobs(clone)
+    assert left_out == {run_git(upstream, "rev-parse", f"HEAD:{p}") for p in ("big.py", "data/table.bin")}
+    # A new commit: fetched with the same filter, its notebook fetched back.
+    write(upstream, {"nb2.ipynb": _notebook("org/notebook-2", 60_000), "data/more.bin": noise.randbytes(300_000)})
+    run_git(upstream, "add", "-A")
+    run_git(upstream, "commit", "-q", "-m", "more")
+    assert mine(listing(tmp_path, url), out, "--max-file-bytes", "4096") == EXIT_OK
+    assert _models(out) == {"org/app", "org/notebook", "org/notebook-2"}
+    assert run_git(upstream, "rev-parse", "HEAD:data/more.bin") in missing_blobs(clone)
+
+
+def test_a_killed_clone_stops_and_a_later_run_removes_its_folder(tmp_path: Path) -> None:
+    """A server that accepts and never answers: the clone waits until the process
+    that started it is killed, then dies with it; the next run removes its folder."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    url = f"git://127.0.0.1:{server.getsockname()[1]}/stalled.git"
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "miner", "mine", "--repos", str(listing(tmp_path, url)),
+                             "--out", str(out), "--jobs", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        clone = _wait_for(lambda: _git_clone_under(proc.pid))
+        assert list((out / ".work").glob(".*.tmp")), "the clone is made in a temporary folder"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert _wait_for(lambda: not os.path.exists(f"/proc/{clone}") or _zombie(clone)), "the clone went on"
+    server.close()
+    assert mine(listing(tmp_path, str(tmp_path / "nothing-here")), out) == EXIT_SOME_FAILED
+    assert not list((out / ".work").glob(".*.tmp"))
+
+
+def _wait_for(check, limit: float = 60.0):
+    """Polls `check` until it gives a true value (a bound on a wait, not a timing)."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if value := check():
+            return value
+        time.sleep(0.05)
+    return check()
+
+
+def _git_clone_under(root: int) -> int | None:
+    """The pid of a `git clone` process below `root`, if there is one."""
+    children: dict[int, list[int]] = {}
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{name}/stat").read_text()
+        except OSError:
+            continue
+        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(name))
+    todo = list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"clone" in argv and argv[0].endswith(b"git"):
+            return pid
+        todo += children.get(pid, [])
+    return None
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
