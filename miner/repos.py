@@ -154,7 +154,7 @@ class Snapshot:
 @contextmanager
 def open_snapshot(
     spec: RepoSpec, *, workdir: Path, timeout: float = 300, fetch: bool = True,
-    reads: Callable[[str, int], bool] | None = None, blob_limit: int | None = None,
+    reads: Callable[[str, int], bool] | None = None, blob_limit: int | None = None, trusted: Sequence[str] = (),
 ) -> Iterator[Snapshot]:
     """The snapshot of `spec`, closed when the block exits.
 
@@ -167,9 +167,11 @@ def open_snapshot(
     With `blob_limit`, a remote is a partial clone without the blobs over that
     many bytes (`--filter=blob:limit`), except those at HEAD that `reads` may
     still read at a larger size (a notebook's cap is larger): those are fetched
-    once, by id, when the clone is made or fetched.
+    once, by id, when the clone is made or fetched. A local repository may
+    borrow objects (alternates) from the `trusted` folders, none other outside it.
     """
-    snapshot = _open(spec, workdir=Path(workdir), timeout=timeout, fetch=fetch, reads=reads, blob_limit=blob_limit)
+    snapshot = _open(spec, workdir=Path(workdir), timeout=timeout, fetch=fetch, reads=reads, blob_limit=blob_limit,
+                     trusted=trusted)
     try:
         yield snapshot
     finally:
@@ -184,7 +186,7 @@ def clone_dir_name(key: str) -> str:
 
 
 def _open(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool,
-          reads: Callable[[str, int], bool] | None, blob_limit: int | None) -> Snapshot:
+          reads: Callable[[str, int], bool] | None, blob_limit: int | None, trusted: Sequence[str]) -> Snapshot:
     if spec.kind == "invalid":
         raise RepoError(RepoStatus.INVALID_LINE, spec.error or f"invalid line: {spec.source}")
     if spec.kind == "remote":
@@ -197,20 +199,22 @@ def _open(spec: RepoSpec, *, workdir: Path, timeout: float, fetch: bool,
         raise RepoError(RepoStatus.NOT_FOUND, f"not found: {spec.location}")
     if spec.kind == "folder":
         return _FolderSnapshot(spec.key, spec.location, reads or _everything)
-    git_dir = _sealed_git_dir(spec.location, bare=spec.kind == "bare")
+    git_dir = _sealed_git_dir(spec.location, bare=spec.kind == "bare", trusted=trusted)
     return _GitSnapshot.open(spec.key, git_dir=git_dir, timeout=timeout)
 
 
 # --- a git directory that stays inside its folder ------------------------
 
 
-def _sealed_git_dir(folder: str, *, bare: bool) -> str:
+def _sealed_git_dir(folder: str, *, bare: bool, trusted: Sequence[str] = ()) -> str:
     """The real git directory of a listed local repository, refused (`RepoError`)
     when it, its `commondir`, its object store, an alternate object store or a
-    pack or loose-object folder resolves outside the listed folder: such a folder
-    would publish another repository of the machine under its own key. Listing
-    that other repository's path itself mines it."""
-    root = os.path.realpath(folder)
+    pack or loose-object folder resolves outside the listed folder (or the
+    `trusted` folders the caller names): such a folder would publish another
+    repository of the machine under its own key. Listing that other
+    repository's path itself mines it."""
+    extra = tuple(os.path.realpath(t) for t in trusted)
+    roots = (os.path.realpath(folder), *extra)
     entry = os.path.join(folder, ".git") if not bare else folder
     linked = not bare and os.path.isfile(entry) and not os.path.islink(entry)
     if linked:
@@ -218,17 +222,17 @@ def _sealed_git_dir(folder: str, *, bare: bool) -> str:
     commondir = os.path.join(entry, "commondir")
     if linked and _is_worktree_of(entry, folder) and os.path.isfile(commondir):
         # `git worktree add` made it: that repository's store is this folder's own.
-        root = os.path.realpath(os.path.join(entry, _first_line(commondir)))
-    git_dir = _inside(root, entry, what=".git")
+        roots = (os.path.realpath(os.path.join(entry, _first_line(commondir))), *extra)
+    git_dir = _inside(roots, entry, what=".git")
     common = git_dir
     if os.path.lexists(commondir):
-        common = _inside(root, os.path.join(git_dir, _first_line(commondir)), what="commondir")
-    objects = _inside(root, os.path.join(common, "objects"), what="objects")
-    _check_objects(root, objects, depth=0)
+        common = _inside(roots, os.path.join(git_dir, _first_line(commondir)), what="commondir")
+    objects = _inside(roots, os.path.join(common, "objects"), what="objects")
+    _check_objects(roots, objects, depth=0)
     return git_dir
 
 
-def _check_objects(root: str, objects: str, *, depth: int) -> None:
+def _check_objects(roots: tuple[str, ...], objects: str, *, depth: int) -> None:
     """Alternates (as git follows them, up to 5 deep), packs and loose-object folders."""
     try:
         with os.scandir(objects) as scan:
@@ -237,7 +241,7 @@ def _check_objects(root: str, objects: str, *, depth: int) -> None:
         return  # no object store: git says what is wrong
     for entry in entries:
         if entry.is_symlink():
-            _inside(root, entry.path, what=f"objects/{entry.name}")
+            _inside(roots, entry.path, what=f"objects/{entry.name}")
         if entry.name == "pack" or (len(entry.name) == 2 and entry.is_dir(follow_symlinks=False)):
             try:
                 with os.scandir(entry.path) as inner:
@@ -245,7 +249,7 @@ def _check_objects(root: str, objects: str, *, depth: int) -> None:
             except OSError:
                 continue  # unreadable: git cannot read it either
             for item in links:
-                _inside(root, item.path, what=f"objects/{entry.name}/{item.name}")
+                _inside(roots, item.path, what=f"objects/{entry.name}/{item.name}")
     alternates = os.path.join(objects, "info", "alternates")
     if depth >= 5 or not os.path.isfile(alternates):
         return
@@ -253,8 +257,8 @@ def _check_objects(root: str, objects: str, *, depth: int) -> None:
         lines = f.read(1 << 20).decode("utf-8", "replace").splitlines()
     for line in (line.strip() for line in lines):
         if line and not line.startswith("#"):
-            alternate = _inside(root, os.path.join(objects, line.strip('"')), what="objects/info/alternates")
-            _check_objects(root, alternate, depth=depth + 1)
+            alternate = _inside(roots, os.path.join(objects, line.strip('"')), what="objects/info/alternates")
+            _check_objects(roots, alternate, depth=depth + 1)
 
 
 def _is_worktree_of(git_dir: str, folder: str) -> bool:
@@ -283,10 +287,10 @@ def _first_line(path: str) -> str:
         raise RepoError(RepoStatus.FAILED, f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def _inside(root: str, path: str, *, what: str) -> str:
-    """`path` resolved, if it lies inside `root`; else a refusal."""
+def _inside(roots: tuple[str, ...], path: str, *, what: str) -> str:
+    """`path` resolved, if it lies inside one of `roots`; else a refusal."""
     real = os.path.realpath(path)
-    if real != root and os.path.commonpath([root, real]) != root:
+    if not any(os.path.commonpath([root, real]) == root for root in roots):
         raise RepoError(RepoStatus.FAILED, f"refused: {what} resolves outside the listed folder ({path} -> {real}); "
                                            "list that path itself to mine it")
     return real

@@ -59,6 +59,7 @@ class MineOptions:
     known_models: Path | None = None  # a CSV/Parquet list of hub ids: fills the `known` column
     file_seconds: float = budget.FILE_SECONDS  # extraction time allowed per file
     max_repo_bytes: int = REPO_BYTES
+    trusted_stores: tuple[Path, ...] = ()  # folders a listed repository may borrow objects from (alternates)
 
 
 @dataclass
@@ -317,7 +318,7 @@ def _read_repo(spec: RepoSpec, options: MineOptions, workdir: Path, cache: Facts
                prefilter: discover.Prefilter, reuse: "_Reuse | None" = None) -> _Pending | RepoResult:
     reads = partial(discover.worth_reading, max_bytes=options.max_bytes)
     with open_snapshot(spec, workdir=workdir, timeout=options.timeout, fetch=options.fetch, reads=reads,
-                       blob_limit=options.max_bytes) as snap:
+                       blob_limit=options.max_bytes, trusted=tuple(map(str, options.trusted_stores))) as snap:
         reused = reuse.result(spec, snap.commit) if reuse is not None else None
         if reused is not None:
             return reused

@@ -47,7 +47,9 @@ def evaluate(options: EvalOptions) -> tuple[Scores, list[RepoLabels]]:
     listing = options.out / "eval-repos.txt"
     listing.write_text("".join(f"{path}\n" for path in repo_of), encoding="utf-8")
     if repo_of:
-        mine(MineOptions(repos=listing, out=options.out, jobs=options.jobs, fetch=False, timeout=options.timeout))
+        sources = tuple(Path(p.source) for p in pins if p.git_dir is not None)  # the views borrow their objects
+        mine(MineOptions(repos=listing, out=options.out, jobs=options.jobs, fetch=False, timeout=options.timeout,
+                         trusted_stores=sources))
     usages, pairs = _read_tables(options.out, repo_of, labels, unmined)
     return score(labels, usages, pairs, unmined), labels
 
