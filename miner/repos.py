@@ -11,8 +11,8 @@ of a commit. `open_snapshot` is the only entry point; failures are raised as
 Safety: every git command runs with hooks, fsmonitor, submodule recursion, LFS
 smudge, credential prompts and lazy fetching (`GIT_NO_LAZY_FETCH`) disabled,
 reading commands with no transport allowed at all, and is killed after
-`timeout` seconds (GitPython's `kill_after_timeout`) or when the process that
-started it dies. Because nothing is checked out, no `.gitattributes` filter or
+`timeout` seconds (GitPython's `kill_after_timeout`); a clone or fetch also
+when the process that started it dies. Because nothing is checked out, no `.gitattributes` filter or
 checkout hook can run. A local repository whose `.git`, `commondir`, object
 store or alternates resolve outside the listed folder is refused. A blob that
 is not in the repository (a partial clone, a damaged snapshot) is listed
@@ -308,6 +308,7 @@ class _Git:
             self._prefix += ["-c", setting]
         self._runner = git.Git(cwd)
         self._env = _ENV if network else _READ_ENV
+        self._network = network
         self.timeout = timeout
 
     def call(self, *args: str, stdin: BinaryIO | None = None) -> tuple[int, bytes, str]:
@@ -325,7 +326,7 @@ class _Git:
                 strip_newline_in_stdout=False,
                 kill_after_timeout=self.timeout,
                 env=self._env,
-                preexec_fn=_dies_with(os.getpid()),
+                preexec_fn=_dies_with(os.getpid()) if self._network else None,
             )
         except git.GitCommandNotFound as exc:
             raise RepoError(RepoStatus.FAILED, f"git is not installed: {exc}") from exc
@@ -343,13 +344,15 @@ class _Git:
 
     def spawn(self, *args: str) -> git.Git.AutoInterrupt:
         argv = [git.Git.GIT_PYTHON_GIT_EXECUTABLE, *self._prefix, *args]
-        return self._runner.execute(argv, istream=PIPE, as_process=True, env=self._env,
-                                    preexec_fn=_dies_with(os.getpid()))
+        return self._runner.execute(argv, istream=PIPE, as_process=True, env=self._env)
 
 
 def _dies_with(parent: int) -> Callable[[], None] | None:
-    """Run in a git child before exec: it gets SIGKILL when the process that
-    started it dies (Linux), so a killed run leaves no clone going on."""
+    """Run in a clone or fetch before exec: it gets SIGKILL when the process
+    that started it dies (Linux), so a killed run leaves no clone going on.
+    Only there: a `preexec_fn` makes Python fork instead of vfork, which costs
+    tens of milliseconds in a large process; a reading command is short, and
+    `cat-file --batch` ends with its stdin."""
     if _PRCTL is None:
         return None
 
