@@ -27,7 +27,7 @@ from miner.records import (
 )
 
 EXTRACTOR_VERSION = "1"
-PACK_FORMAT = 3  # bump when `pack`'s layout changes
+PACK_FORMAT = 4  # bump when `pack`'s layout changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,7 @@ def pack(facts: FileFacts) -> bytes:
         tuple(map(_fields_of(ShellVar), facts.shell_vars)),
         tuple(map(_fields_of(ShellSource), facts.shell_sources)),
         tuple(sorted(facts.loose)),
+        tuple(sorted(facts.opaque)),
     ))
 
 
@@ -92,7 +93,7 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
     path, in another fork, are parsed once); None for a corrupt entry."""
     try:
         fmt, _, kind, status, error, scopes, imports, bindings, calls, shell, config, variables, sources, \
-            loose = \
+            loose, opaque = \
             marshal.loads(packed)
         if fmt != PACK_FORMAT:
             return None
@@ -110,6 +111,7 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
             shell_vars=tuple(ShellVar(*v) for v in variables),
             shell_sources=tuple(ShellSource(*s) for s in sources),
             loose=frozenset(loose),
+            opaque=frozenset(opaque),
         )
     except Exception:  # noqa: BLE001 - a corrupt entry is a miss
         return None

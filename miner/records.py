@@ -237,6 +237,9 @@ class FileFacts:
     # definition's name or in an import (in code, strings or comments): what
     # may reach a function without a call the resolver sees.
     loose: frozenset[str] = frozenset()
+    # Names the file binds in ways `bindings` does not show (`x += 1`, `with ... as x`,
+    # `except E as x`, `global x`, an assignment from a tensor or `self` method call).
+    opaque: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,3 +108,12 @@ def test_a_shell_value_keyed_in_another_scripts_dict_stays_an_id(tmp_path: Path)
         "run.sh": "python train.py --model bart-large-cnn\n",
     }
     assert ("run.sh", "bart-large-cnn") in mined(tmp_path, files)
+
+
+def test_a_flag_also_bound_where_the_facts_do_not_show_is_not_known(tmp_path: Path) -> None:
+    app = ('import torch\n\n\nclass Loader:\n    def pick(self):\n        return "deit"\n\n'
+           '    def run(self):\n        kind = None\n        if True:\n            kind = self.pick()\n'
+           '        if kind is not None:\n'
+           '            return torch.hub.load("facebookresearch/deit:main", "deit_tiny_patch16_224")\n'
+           '        return None\n')
+    assert ("app.py", "facebookresearch/deit:deit_tiny_patch16_224") in mined(tmp_path, {"app.py": app})

@@ -100,6 +100,7 @@ class _State:
     top: bool = True  # the statements being walked are directly in their scope's body
     guards: tuple[Guard, ...] = ()  # the `if` tests around them, in their scope
     star_import: bool = False  # a star import of a module whose calls are worth keeping
+    opaque: set[str] = field(default_factory=set)  # names bound by assignments not kept
 
 
 def _text(state: "_State", node: ts.Node | None, limit: int = _MAX_TEXT) -> str:
@@ -145,6 +146,7 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
         _walrus_bindings(root, state)
     calls = _calls(root, state, keywords)
     loose = _loose_names(state, calls)
+    opaque = _opaque_names(src) | state.opaque
     note = defused or ("syntax errors; read what parsed" if broken else _python2(src, root))
     return FileFacts(
         path=path,
@@ -156,6 +158,7 @@ def _extract(path: str, source: str, keywords: frozenset[str], kind: FileKind) -
         bindings=tuple(state.bindings),
         calls=tuple(c for c, _ in calls),
         loose=loose,
+        opaque=frozenset(opaque),
     )
 
 
@@ -494,6 +497,9 @@ def _assignment(node: ts.Node, scope: int, state: _State) -> None:
         if right is None:
             return
     if right.type == "call" and _tensor_call(right, state):
+        for t in targets:
+            if t is not None:
+                state.opaque.update(n.decode("utf-8", "replace") for n in _IDENTIFIER.findall(_raw(state, t)))
         return
     if right.type == "call" and _raw(state, right.child_by_field_name("function")).endswith(b"partial"):
         # `load = partial(F, ...)`: the calls of `load` are calls of F
@@ -569,6 +575,21 @@ def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[tupl
 
 
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# Bindings the statement walk does not keep: `x += 1`, `... as x` (with, except,
+# import), `global x` / `nonlocal x, y`.
+_OPAQUE = re.compile(rb"([A-Za-z_]\w*)\s*(?:\*\*|//|>>|<<|[-+*/%&|^@])=|\bas\s+([A-Za-z_]\w*)|"
+                     rb"\b(?:global|nonlocal)\s+([A-Za-z_][\w \t,]*)")
+
+
+def _opaque_names(src: bytes) -> frozenset[str]:
+    """Names some statement binds in a way `bindings` does not show (read from the
+    text: a mention in a string or comment only adds names, which is safe)."""
+    out: set[str] = set()
+    for match in _OPAQUE.finditer(src):
+        for group in match.groups():
+            if group:
+                out.update(n.decode("utf-8", "replace") for n in _IDENTIFIER.findall(group))
+    return frozenset(out)
 
 
 def _loose_names(state: _State, calls: tuple[tuple[CallSite, int], ...]) -> frozenset[str]:

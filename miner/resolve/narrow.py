@@ -108,6 +108,8 @@ class Narrower:
         return frozenset(out) if parts and len(out) <= MAX_VALUES else None
 
     def _name(self, name: str, view: FileView, scope: int, seen: frozenset, depth: int) -> frozenset | None:
+        if name in view.facts.opaque:
+            return None  # also bound where the facts do not show (`x += 1`, `... as x`, `x = self.f()`)
         for scope_id in view.chain(scope):
             sc = view.scopes[scope_id]
             bindings = view.bindings.get((scope_id, name), [])
