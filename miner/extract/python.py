@@ -577,7 +577,7 @@ def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[tupl
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # Bindings the statement walk does not keep: `x += 1`, `... as x` (with, except,
 # import), `global x` / `nonlocal x, y`.
-_OPAQUE = re.compile(rb"([A-Za-z_]\w*)\s*(?:\*\*|//|>>|<<|[-+*/%&|^@])=|\bas\s+([A-Za-z_]\w*)|"
+_OPAQUE = re.compile(rb"(?<![\w.])([A-Za-z_]\w*+)\s*(?:\*\*|//|>>|<<|[-+*/%&|^@])=|\bas\s+([A-Za-z_]\w*+)|"
                      rb"\b(?:global|nonlocal)\s+([A-Za-z_][\w \t,]*)")
 
 
