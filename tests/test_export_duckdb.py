@@ -1,17 +1,21 @@
-"""The README's DuckDB queries, run as written with the duckdb package on
-tables mined from small git repositories, the PeaTMOSS export, and a
-PeaTMOSS-shaped database (read through DuckDB's sqlite extension, installed
-from the `duckdb-extension-sqlite-scanner` package so no network is needed)."""
+"""The DuckDB queries of docs/queries.md, run as written with the duckdb package
+on tables mined from small git repositories, the PeaTMOSS export, and a
+PeaTMOSS-shaped database. DuckDB's downloads are off: the sqlite extension is
+installed by the docs' own set-up snippet, from the
+`duckdb-extension-sqlite-scanner` PyPI package, into a fresh home folder."""
 from __future__ import annotations
 
-import importlib.util
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from miner.cli import EXIT_OK, main
-from tests.test_export_world import World, build_world, peatmoss_db, readme_sql
+from tests.test_export_world import DOCS, World, build_world, peatmoss_db, readme_sql
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -37,39 +41,46 @@ def folder(world: World) -> Path:
     return where
 
 
-def sqlite_extension() -> Path | None:
-    spec = importlib.util.find_spec("duckdb_extension_sqlite_scanner")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "extensions" / f"v{duckdb.__version__}" / "sqlite_scanner.duckdb_extension"
-    return path if path.exists() else None
+def setup_snippet() -> str:
+    """The Python block between `<!-- duckdb-setup:start -->` and `:end -->`."""
+    found = [m for page in DOCS for m in re.findall(
+        r"<!-- duckdb-setup:start -->\s*```python\n(.*?)```\s*<!-- duckdb-setup:end -->", page.read_text(), re.S)]
+    assert len(found) == 1, "the docs have one DuckDB set-up snippet"
+    return found[0]
 
 
-def run(block: str, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+@pytest.fixture(scope="module")
+def extensions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run the docs' set-up snippet as a user would, with a fresh home folder:
+    it installs the sqlite extension into HOME/.duckdb/extensions."""
+    home = tmp_path_factory.mktemp("home")
+    done = subprocess.run([sys.executable, "-c", setup_snippet()], env={**os.environ, "HOME": str(home)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return home / ".duckdb" / "extensions"
+
+
+def run(block: str, folder: Path, extensions: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Run one query offline: DuckDB may load what the snippet installed and download nothing."""
     monkeypatch.chdir(folder)
-    con = duckdb.connect(config={"extension_directory": str(tmp_path / "ext"), "autoinstall_known_extensions": False})
+    con = duckdb.connect(config={"extension_directory": str(extensions), "autoinstall_known_extensions": False,
+                                 "custom_extension_repository": "http://127.0.0.1:9/nowhere"})
     try:
-        if "TYPE sqlite" in block:
-            extension = sqlite_extension()
-            if extension is None:
-                pytest.skip(f"DuckDB's sqlite extension for duckdb {duckdb.__version__} is not installed "
-                            "(pip install duckdb-extension-sqlite-scanner) and cannot be downloaded here")
-            con.execute(f"INSTALL '{extension}'")
         return con.execute(block).fetchall()
     finally:
         con.close()
 
 
-def test_readme_has_the_queries() -> None:
+def test_docs_have_the_queries() -> None:
     assert [title(q) for q in QUERIES] == [
         "Top models", "Repositories per model", "Share of pinned revisions, per hub", "How ids were resolved",
         "Reuse risks", "Join with PeaTMOSS directly", "Join with PeaTMOSS through the export"]
 
 
 @pytest.mark.parametrize("block", QUERIES, ids=[title(q) for q in QUERIES])
-def test_readme_query_runs(block: str, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rows = run(block, folder, tmp_path, monkeypatch)
-    assert rows, "every README query returns rows on the test tables"
+def test_docs_query_runs(block: str, folder: Path, extensions: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = run(block, folder, extensions, monkeypatch)
+    assert rows, "every documented query returns rows on the test tables"
     check = CHECKS[title(block)]
     check(rows)
 
