@@ -195,3 +195,97 @@ def test_parse_line_never_raises(line: str) -> None:
         assert spec.kind in {"remote", "git", "bare", "folder", "invalid"}
         assert (spec.error is None) == (spec.kind != "invalid")
         assert spec.key
+
+
+# -- the key of a local clone: written after the path, or its GitHub origin ------
+
+
+def clone_with_origin(path: Path, url: str | None) -> Path:
+    """A real git work tree with one commit and, if given, an `origin` remote."""
+    repo = git.Repo.init(path)
+    with repo.config_writer() as cw:
+        cw.set_value("user", "name", "t").set_value("user", "email", "t@example.com")
+    (path / "f.txt").write_text("x\n")
+    repo.index.add(["f.txt"])
+    repo.index.commit("c")
+    if url is not None:
+        repo.create_remote("origin", url)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://github.com/Acme/App.git", "Acme/App"),
+        ("git@github.com:acme/app.git", "acme/app"),
+        ("ssh://git@github.com/acme/app", "acme/app"),
+    ],
+)
+def test_a_clone_of_github_is_keyed_by_its_origin(url: str, key: str, tmp_path: Path) -> None:
+    clone_with_origin(tmp_path / "clone", url)
+    spec = parse_line("clone", base=tmp_path)
+    assert spec is not None
+    assert (spec.kind, spec.key, spec.location) == ("git", key, str(tmp_path / "clone"))
+
+
+@pytest.mark.parametrize("url", [None, "https://gitlab.com/acme/app.git", "/srv/mirror/app.git", "not a url"])
+def test_a_clone_without_a_github_origin_keeps_its_path(url: str | None, tmp_path: Path) -> None:
+    clone_with_origin(tmp_path / "clone", url)
+    spec = parse_line("clone", base=tmp_path)
+    assert spec is not None and (spec.kind, spec.key) == ("git", str(tmp_path / "clone"))
+
+
+def test_bare_mirror_and_linked_work_tree_are_keyed_by_origin(tmp_path: Path) -> None:
+    work = clone_with_origin(tmp_path / "work", "https://github.com/acme/app")
+    git.Repo(work).git.worktree("add", str(tmp_path / "linked"))
+    mirror = git.Repo.clone_from(str(work), tmp_path / "mirror.git", mirror=True)
+    mirror.git.remote("set-url", "origin", "https://github.com/acme/mirrored.git")
+    assert parse_line("linked", base=tmp_path).key == "acme/app"  # type: ignore[union-attr]
+    assert parse_line("mirror.git", base=tmp_path).key == "acme/mirrored"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("clone  acme/real-name", "acme/real-name"),
+        ("./clone   https://github.com/acme/real-name.git", "acme/real-name"),
+        ("clone git@github.com:acme/real-name.git", "acme/real-name"),
+        ("clone  https://gitlab.com/group/app.git", "https://gitlab.com/group/app.git"),
+        ("clone  acme/real-name   # named by hand", "acme/real-name"),
+    ],
+)
+def test_a_key_written_after_the_path_wins(line: str, key: str, tmp_path: Path) -> None:
+    clone_with_origin(tmp_path / "clone", "https://github.com/acme/origin-name")
+    spec = parse_line(line, base=tmp_path)
+    assert spec is not None
+    assert (spec.kind, spec.key, spec.location, spec.source) == ("git", key, str(tmp_path / "clone"), line)
+
+
+def test_a_plain_folder_can_be_given_a_key(tmp_path: Path) -> None:
+    (tmp_path / "snapshot dir").mkdir()
+    spec = parse_line("snapshot dir  acme/app", base=tmp_path)
+    assert spec is not None and (spec.kind, spec.key) == ("folder", "acme/app")
+    alone = parse_line("snapshot dir", base=tmp_path)  # an existing path with a space is a path
+    assert alone is not None and (alone.kind, alone.key) == ("folder", str(tmp_path / "snapshot dir"))
+
+
+def test_path_and_key_lines_that_are_wrong(tmp_path: Path) -> None:
+    missing = parse_line("./gone  acme/app", base=tmp_path)
+    assert missing is not None and missing.kind == "invalid" and missing.error == f"not found: {tmp_path / 'gone'}"
+    (tmp_path / "clone").mkdir()
+    not_a_key = parse_line("clone  not-a-key", base=tmp_path)
+    assert not_a_key is not None and not_a_key.kind == "invalid"
+
+
+def test_two_lines_with_the_same_key_are_duplicates(tmp_path: Path) -> None:
+    clone_with_origin(tmp_path / "clone", "https://github.com/acme/app")
+    (tmp_path / "listing.txt").write_text("acme/app\nclone\n")
+    marked = mark_duplicates(read_repo_list(tmp_path / "listing.txt"))
+    assert [(s.key, s.kind, dup) for s, dup in marked] == [("acme/app", "remote", False), ("acme/app", "git", True)]
+
+
+def test_a_broken_config_means_no_key(tmp_path: Path) -> None:
+    clone_with_origin(tmp_path / "clone", "https://github.com/acme/app")
+    (tmp_path / "clone" / ".git" / "config").write_bytes(b"[remote \"origin\"\n\x00\xff garbage")
+    spec = parse_line("clone", base=tmp_path)
+    assert spec is not None and spec.key == str(tmp_path / "clone")
