@@ -32,9 +32,11 @@ def query(db: Path, sql: str, *args) -> list[tuple]:
 
 def test_peatmoss_tables_and_keys(exported: Path) -> None:
     models = set(query(exported, "SELECT context_id, model_hub_id FROM model"))
-    assert models == {("bert-base-uncased", 1), ("FacebookAI/roberta-base", 1), ("microsoft/phi-2", 1),
-                      ("openai-community/gpt2", 1), ("sentence-transformers/all-MiniLM-L6-v2", 1),
-                      ("pytorch/vision/resnet18", 2)}  # datasets (nyu-mll/glue) and local paths are not models
+    # PeaTMOSS's 2023 spelling: FacebookAI/roberta-base and openai-community/gpt2 as the code writes them
+    # are roberta-base and gpt2 there; datasets (nyu-mll/glue) and local paths are not models
+    assert models == {("bert-base-uncased", 1), ("roberta-base", 1), ("microsoft/phi-2", 1),
+                      ("gpt2", 1), ("sentence-transformers/all-MiniLM-L6-v2", 1),
+                      ("pytorch/vision/resnet18", 2)}
     assert query(exported, "SELECT id, name, url FROM model_hub WHERE id IN (1, 2) ORDER BY id") == [
         (1, "HuggingFace", "https://huggingface.co/"), (2, "PyTorch", "https://pytorch.org")]
     assert set(query(exported, "SELECT owner, name, url FROM reuse_repository")) == {
@@ -87,8 +89,9 @@ def test_attach_onto_peatmoss_joins_on_context_id_and_url(exported: Path, tmp_pa
             JOIN model pm ON pm.context_id = om.context_id AND pm.model_hub_id = om.model_hub_id
             JOIN reuse_repository pr ON pr.url = orr.url
             JOIN model_to_reuse_repository pl ON pl.model_id = pm.id AND pl.reuse_repository_id = pr.id""").fetchall()
-    # gpt2 is PeaTMOSS's 2023 spelling of openai-community/gpt2: not an equal context_id
-    assert found == [("bert-base-uncased", 50000000), ("microsoft/phi-2", 900000), ("pytorch/vision/resnet18", None)]
+    # openai-community/gpt2 in the code is exported as gpt2, PeaTMOSS's 2023 spelling: they join
+    assert found == [("bert-base-uncased", 50000000), ("gpt2", 20000000), ("microsoft/phi-2", 900000),
+                     ("pytorch/vision/resnet18", None)]
     assert shared == [("bert-base-uncased", "github.com/acme/app")]
 
 
@@ -103,6 +106,7 @@ def test_readme_sqlite_query_runs(exported: Path, tmp_path: Path, monkeypatch: p
         rows = con.execute(statement).fetchall()
     con.close()
     assert rows == [("bert-base-uncased", "HuggingFace", 50000000, 2, 2),
+                    ("gpt2", "HuggingFace", 20000000, 1, 0),
                     ("microsoft/phi-2", "HuggingFace", 900000, 1, 0),
                     ("pytorch/vision/resnet18", "PyTorch", None, 1, 0)]
 

@@ -2,7 +2,8 @@
 
 This module owns how our keys are spelled elsewhere: a repository key as
 PeaTMOSS's `reuse_repository` (owner, name, url), a hub as PeaTMOSS's
-`model_hub.id`, a model id as PeaTMOSS's `model.context_id`, and a model as a
+`model_hub.id`, a model id as PeaTMOSS's `model.context_id` (the Hugging Face
+id a model is published under, spelled as in 2023, when it has one), and a model as a
 package URL (purl) for CycloneDX. Every function is pure and total: any key or
 id the miner writes gets a spelling.
 """
@@ -11,7 +12,9 @@ from __future__ import annotations
 import posixpath
 import re
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from packageurl import PackageURL
@@ -39,6 +42,7 @@ HUB_NAMES: dict[str, tuple[str, str | None]] = {
 }
 
 _GITHUB_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
+_HUB_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")  # a Hugging Face repo id
 _SCP = re.compile(r"^(?:[^@/:\s]+@)?(?P<host>[^@/:\s]+):(?P<path>.+)$")
 
 
@@ -61,6 +65,38 @@ def context_id(hub: str, model_id: str) -> str:
         repo, entry = model_id.split(":", 1)
         return f"{repo}/{entry}"
     return model_id
+
+
+def peatmoss_model(hub: str, model_id: str, canonical_id: str | None,
+                   legacy: Mapping[str, str]) -> tuple[int, str]:
+    """PeaTMOSS's (`model_hub_id`, `context_id`) for a mined model.
+
+    A model published on the Hugging Face Hub (hub `huggingface`, or a
+    `canonical_id` naming a Hub repository: `spacy/en_core_web_sm`,
+    `timm/resnet50.a1_in1k`, `sentence-transformers/all-MiniLM-L6-v2`) is in
+    PeaTMOSS's Hugging Face hub (1), spelled as in 2023: a root model by its
+    legacy un-namespaced name (`bert-base-uncased`, not
+    `google-bert/bert-base-uncased`; `legacy` maps legacy -> namespaced), any
+    other by its Hub id. Anything else keeps `hub_id` and `context_id`."""
+    published = canonical_id if canonical_id and _HUB_REPO.match(canonical_id) else None
+    if published is None and hub == "huggingface":
+        published = model_id
+    if published is None:
+        return hub_id(hub), context_id(hub, model_id)
+    return HUB_IDS["huggingface"], _spelled_2023(published, legacy)
+
+
+def _spelled_2023(repo: str, legacy: Mapping[str, str]) -> str:
+    if repo in legacy:  # already the legacy name
+        return repo
+    names = _legacy_names(tuple(sorted(legacy.items())))
+    return names.get(repo.lower(), repo)
+
+
+@lru_cache(maxsize=4)
+def _legacy_names(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """namespaced (lower case) -> legacy name."""
+    return {new.lower(): old for old, new in pairs}
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,11 @@ repositories that reuse them through `model`, `reuse_repository`,
 with PeaTMOSS's column names and keys, so that `ATTACH`ing the file onto a
 PeaTMOSS database joins on `model.context_id` (+ `model_hub_id`) and on
 `reuse_repository.url`. Our ids are local to the file: join on those keys, never
-on the integer ids. What PeaTMOSS has no column for goes into `ptm_miner_*`
-tables. Only `repo_type = model` rows are exported (PeaTMOSS maps models only).
+on the integer ids. `model.context_id` is PeaTMOSS's spelling (the Hugging Face
+id a model is published under, 2023 names for root models: `keys.peatmoss_model`);
+the miner's own ids are in `ptm_miner_model`. What PeaTMOSS has no column for
+goes into `ptm_miner_*` tables. Only `repo_type = model` rows are exported
+(PeaTMOSS maps models only).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from pathlib import Path
 from miner.atomic import replacing
 from miner.export import keys
 from miner.export.load import ExportError, Mined
+from miner.patterns import default_registry
 
 SCHEMA = """
 CREATE TABLE model_hub (
@@ -58,6 +62,13 @@ CREATE TABLE ptm_miner_repository (
     commit_sha VARCHAR,
     status VARCHAR,
     error VARCHAR
+);
+CREATE TABLE ptm_miner_model (
+    model_id INTEGER NOT NULL REFERENCES model (id),
+    hub VARCHAR NOT NULL,           -- ptm-miner's hub name
+    hub_model_id VARCHAR NOT NULL,  -- repo_models.model_id: the id as the code gives it
+    canonical_id VARCHAR,           -- repo_models.canonical_id
+    PRIMARY KEY (hub, hub_model_id)
 );
 CREATE TABLE ptm_miner_usage (
     id INTEGER NOT NULL PRIMARY KEY,
@@ -113,8 +124,12 @@ def _fill(con: sqlite3.Connection, mined: Mined, to: Path) -> PeatmossSummary:
     usages = [u for u in mined.linked_usages() if u["repo_type"] == "model"]
     hubs = sorted({r["hub"] for r in links})
     con.executemany("INSERT INTO model_hub VALUES (?, ?, ?, ?)", [keys.hub_row(h) for h in sorted(set(hubs) | {"huggingface", "torch_hub"})])
-    model_ids = _ids(sorted({(keys.hub_id(r["hub"]), keys.context_id(r["hub"], r["model_id"])) for r in links}))
+    spelled = _spellings(links)
+    model_ids = _ids(sorted(set(spelled.values())))
     con.executemany("INSERT INTO model VALUES (?, ?, ?)", [(i, ctx, hub) for (hub, ctx), i in model_ids.items()])
+    canonical = {(r["hub"], r["model_id"]): r["canonical_id"] for r in links}
+    con.executemany("INSERT INTO ptm_miner_model VALUES (?, ?, ?, ?)",
+                    [(model_ids[spelled[key]], *key, canonical[key]) for key in sorted(spelled)])
     refs = {r["repo"]: keys.repo_ref(r["repo"]) for r in links}
     by_url = {ref.url: ref for ref in refs.values()}  # two spellings of one repository: one row
     url_ids = _ids(sorted(by_url))
@@ -123,7 +138,7 @@ def _fill(con: sqlite3.Connection, mined: Mined, to: Path) -> PeatmossSummary:
     repo_ids = {repo: url_ids[ref.url] for repo, ref in refs.items()}
 
     def model_of(row: dict) -> int:
-        return model_ids[(keys.hub_id(row["hub"]), keys.context_id(row["hub"], row["model_id"]))]
+        return model_ids[spelled[(row["hub"], row["model_id"])]]
 
     pairs = sorted({(model_of(r), repo_ids[r["repo"]]) for r in links})
     con.executemany("INSERT INTO model_to_reuse_repository VALUES (?, ?)", pairs)
@@ -143,6 +158,14 @@ def _fill(con: sqlite3.Connection, mined: Mined, to: Path) -> PeatmossSummary:
         (repo, repo_ids.get(repo), row.get("source"), row.get("commit"), row.get("status"), row.get("error"))
         for repo, row in sorted({**{k: {} for k in repo_ids}, **listed}.items())])
     return PeatmossSummary(to, len(model_ids), len(url_ids), len(pairs), len(file_ids))
+
+
+def _spellings(links: list[dict]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(hub, model_id) -> PeaTMOSS's (model_hub_id, context_id); several mined
+    ids may share one (`gpt2` and `openai-community/gpt2`)."""
+    legacy = default_registry().table("legacy_hf")
+    return {(r["hub"], r["model_id"]): keys.peatmoss_model(r["hub"], r["model_id"], r["canonical_id"], legacy)
+            for r in links}
 
 
 def _ids(values: list) -> dict:
