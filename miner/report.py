@@ -3,9 +3,12 @@
 This module owns the report: it reads an output folder (`miner.export.load`),
 counts what a paper's first table and figures show (repositories mined and
 failed, top models and hubs, libraries, resolution kinds, pinned revisions,
-trust_remote_code, pickle-format downloads), and renders one self-contained
+trust_remote_code, pickle-format downloads, the share of unresolved calls),
+and renders one self-contained
 HTML page: inline CSS and SVG bar charts drawn here, no script, no fonts or
-files fetched when it is viewed.
+files fetched when it is viewed. The layout is fixed whatever the ids: a long id
+(an S3 URL) is cut with an ellipsis in its table cell and shortened in chart
+labels, with the full id on hover (`title`).
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ class Stats:
     repo_types: Counts
     libraries: Counts  # usages per library
     resolutions: Counts  # usages per resolution kind
+    outcomes: Counts  # usages resolved to an id / a local path / unresolved
     non_literal: int  # resolved usages whose id is not written as a literal at the call
     pinned: Counts  # pinned / unpinned, resolved usages on hubs with revisions
     trust: Counts  # true / false / unset, resolved usages
@@ -85,6 +89,7 @@ def compute(mined: Mined) -> Stats:
         repo_types=_counts(Counter(t for _, t, _ in models)),
         libraries=_counts(Counter(u["library"] or "(unknown)" for u in usages)),
         resolutions=_counts(Counter(u["resolution"] for u in usages)),
+        outcomes=_counts(Counter(_outcome(u) for u in usages), keep=OUTCOMES),
         non_literal=sum(1 for u in resolved if u["resolution"] != "literal"),
         pinned=_counts(Counter("pinned" if u["revision"] else "unpinned" for u in revisioned), keep=("pinned", "unpinned")),
         trust=_counts(Counter(trust_label([u["trust_remote_code"]]) for u in resolved), keep=("true", "false", "unset")),
@@ -94,6 +99,15 @@ def compute(mined: Mined) -> Stats:
         if known else (),
         problems=_counts(Counter(f"{p['stage']}: {p['reason']}" for p in mined.problems.to_pylist())),
     )
+
+
+OUTCOMES = ("resolved to an id", "local path", "unresolved")
+
+
+def _outcome(usage: dict) -> str:
+    if usage["model_id"] is not None:
+        return OUTCOMES[0]
+    return OUTCOMES[1] if usage["resolution"] == "local_path" else OUTCOMES[2]
 
 
 def write_report(out: Path, to: Path) -> Stats:
@@ -130,8 +144,10 @@ main { padding:20px 32px 40px; max-width:1280px; }
 .card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
 .card .n { font-size:26px; font-weight:650; }
 .card .l { color:var(--muted); font-size:12.5px; }
-.grid { display:grid; grid-template-columns:repeat(auto-fill,minmax(560px,1fr)); gap:16px; }
-section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:14px 16px; }
+.grid { display:grid; grid-template-columns:repeat(auto-fill,minmax(min(100%,560px),1fr)); gap:16px; }
+section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:14px 16px;
+          min-width:0; overflow:hidden; }
+svg.chart { max-width:100%; height:auto; }
 section h2 { margin:0 0 2px; font-size:16px; }
 section p.note { margin:0 0 8px; color:var(--muted); font-size:12.5px; }
 svg.chart text { font-size:12px; fill:var(--ink); }
@@ -139,7 +155,9 @@ svg.chart text.v { fill:var(--muted); }
 svg.chart rect.bar { fill:var(--bar); }
 svg.chart rect.bar.alt { fill:var(--bar2); }
 svg.chart rect.track { fill:#eef2f6; }
-table { border-collapse:collapse; width:100%; font-size:13px; }
+table { border-collapse:collapse; width:100%; font-size:13px; table-layout:fixed; }
+table col.id { width:auto; } table col.hub { width:7.5em; } table col.num { width:7em; }
+td.id { overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
 th, td { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 code { font-size:12.5px; }
@@ -160,6 +178,7 @@ def render(stats: Stats) -> str:
         (s.usages, "usages"),
         (f"{_pct(s.usages_resolved, s.usages)}", "usages resolved to an id"),
         (share, "resolved ids not a literal"),
+        (_pct(dict(s.outcomes).get("unresolved", 0), s.usages), "usages unresolved"),
         (_pct(pinned.get("pinned", 0), sum(pinned.values())), "revisions pinned"),
         (dict(s.trust).get("true", 0), "usages with trust_remote_code=True"),
         (dict(s.file_formats).get("pickle", 0), "pickle-format downloads"),
@@ -169,8 +188,12 @@ def render(stats: Stats) -> str:
                  "the number after it usages", _top_models_chart(s.top_models), _top_models_table(s.top_models)),
         _section("Hubs", "distinct models per hub", _chart("hubs", s.hubs)),
         _section("Libraries", "usages per library that owns the API", _chart("libraries", s.libraries[:TOP])),
-        _section("Resolution kinds", f"usages per resolution kind; {share} of resolved ids are not a literal at "
-                 "the call (followed through constants, defaults, CLIs, configs, ...)", _chart("resolutions", s.resolutions)),
+        _section("Resolution kinds", f"usages per resolution kind, with their share; {share} of resolved ids are not "
+                 "a literal at the call (followed through constants, defaults, CLIs, configs, ...)",
+                 _chart("resolutions", s.resolutions, alt={"unresolved"}, extra=_shares(s.resolutions))),
+        _section("Resolved or not", "usages whose id was found, that load a local path, or that static analysis "
+                 "cannot resolve (kept, never guessed)",
+                 _chart("outcomes", s.outcomes, alt={"unresolved"}, extra=_shares(s.outcomes))),
         _section("Pinned revisions", "resolved usages on hubs with revisions (" + ", ".join(sorted(REVISION_HUBS))
                  + "): a revision given at the call, or not", _chart("pinned", s.pinned, alt={"unpinned"})),
         _section("trust_remote_code", "resolved usages: True, False, or not given at the call",
@@ -227,7 +250,7 @@ def _chart(name: str, counts: Counts, *, alt: set[str] | frozenset[str] = frozen
         css = "bar alt" if label in alt else "bar"
         value = (extra or {}).get(label, str(n))
         parts.append(
-            f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{_e(_short(label, 32))}<title>{_e(label)}</title></text>'
+            f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{_e(_short(label, 28))}<title>{_e(label)}</title></text>'
             f'<rect class="track" x="{label_w}" y="{y + 3}" width="{bar_w}" height="{row - 8}" rx="2"/>'
             f'<rect class="{css}" data-label="{_e(label)}" data-value="{n}" x="{label_w}" y="{y + 3}" '
             f'width="{w}" height="{row - 8}" rx="2"><title>{_e(label)}: {n}</title></rect>'
@@ -245,10 +268,18 @@ def _top_models_chart(top: tuple[tuple[str, str, int, int], ...]) -> str:
 def _top_models_table(top: tuple[tuple[str, str, int, int], ...]) -> str:
     if not top:
         return ""
-    rows = "".join(f"<tr><td><code>{_e(mid)}</code></td><td>{_e(hub)}</td><td class=\"num\">{repos}</td>"
-                   f"<td class=\"num\">{usages}</td></tr>" for hub, mid, repos, usages in top)
-    return ("<table><thead><tr><th>model</th><th>hub</th><th class=\"num\">repositories</th>"
+    rows = "".join(f"<tr><td class=\"id\" title=\"{_e(mid)}\"><code>{_e(mid)}</code></td><td>{_e(hub)}</td>"
+                   f"<td class=\"num\">{repos}</td><td class=\"num\">{usages}</td></tr>"
+                   for hub, mid, repos, usages in top)
+    return ("<table class=\"top-models\"><colgroup><col class=\"id\"><col class=\"hub\"><col class=\"num\">"
+            "<col class=\"num\"></colgroup><thead><tr><th>model</th><th>hub</th><th class=\"num\">repositories</th>"
             f"<th class=\"num\">usages</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _shares(counts: Counts) -> dict[str, str]:
+    """Each count with its share of the total, as the value after a bar."""
+    total = sum(n for _, n in counts)
+    return {label: f"{n} · {_pct(n, total)}" for label, n in counts}
 
 
 def _pct(part: int, whole: int) -> str:

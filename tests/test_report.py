@@ -7,6 +7,9 @@ Chromium it is skipped, with the reason.
 """
 from __future__ import annotations
 
+import hashlib
+import html
+import json
 import re
 import shutil
 import struct
@@ -19,7 +22,7 @@ import pytest
 from miner.cli import EXIT_OK, EXIT_SOME_FAILED, main
 from miner.export.load import read_mined
 from miner.report import compute
-from tests.test_export_world import World, build_world
+from tests.test_export_world import World, build_world, make_git_repo
 
 BAR_RGB = (0x35, 0x66, 0xA8)  # --bar in the report's CSS
 ALT_RGB = (0xC0, 0x57, 0x3A)  # --bar2
@@ -40,6 +43,7 @@ def test_numbers(world: World) -> None:
     assert dict(s.libraries)["transformers"] == 5
     assert dict(s.resolutions) == {"literal": 7, "constant": 1, "env_default": 1, "local_path": 1}
     assert s.non_literal == 2
+    assert s.outcomes == (("resolved to an id", 9), ("local path", 1), ("unresolved", 0))
     assert s.pinned == (("pinned", 2), ("unpinned", 7))
     assert s.trust == (("true", 1), ("false", 0), ("unset", 8))
     assert dict(s.file_formats) == {"pickle": 1, "safe": 1}
@@ -160,3 +164,64 @@ def _unfilter(filt: int, line: bytearray, prev: bytearray, bpp: int) -> None:
             p = left + up - corner
             pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
             line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
+
+
+# -- a 300-character id: the layout holds, the id is cut, the full id is on hover --
+
+# one path segment with no break opportunity (no hyphen, no slash), as S3 object keys often are
+LONG_URL = "https://mlartifacts.s3.amazonaws.com/checkpoints/" + "_".join(
+    hashlib.sha256(str(i).encode()).hexdigest() for i in range(4)) + "_model.pth"
+
+MEASURE = """<script>
+const section = (el) => el.closest('section');
+const out = {sections: 0, overflowing: [], docOverflow: false, cellTitle: 0, cellCut: false, tableInside: false};
+for (const s of document.querySelectorAll('section')) {
+  out.sections += 1;
+  if (s.scrollWidth > s.clientWidth + 1) out.overflowing.push(s.querySelector('h2').textContent);
+}
+out.docOverflow = document.documentElement.scrollWidth > window.innerWidth + 1;
+const cell = [...document.querySelectorAll('table.top-models td.id')].find(td => td.title.length >= 300);
+if (cell) {
+  out.cellTitle = cell.title.length;
+  out.cellCut = cell.scrollWidth > cell.clientWidth;
+  const t = cell.closest('table').getBoundingClientRect(), s = section(cell).getBoundingClientRect();
+  out.tableInside = t.left >= s.left - 1 && t.right <= s.right + 1;
+  out.numbersShown = [...cell.closest('tr').querySelectorAll('td.num')].every(td => td.getBoundingClientRect().right <= s.right + 1);
+}
+document.body.setAttribute('data-layout', JSON.stringify(out));
+</script>"""
+
+
+def test_chromium_keeps_the_layout_with_a_300_character_id(tmp_path: Path) -> None:
+    browser = chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium); the browser check needs it")
+    assert len(LONG_URL) >= 300
+    make_git_repo(tmp_path / "repo", {"load.py": (
+        "import torch\nfrom transformers import AutoModel\n"
+        f"state = torch.hub.load_state_dict_from_url({LONG_URL!r})\n"
+        "model = AutoModel.from_pretrained('bert-base-uncased')\n"
+        "def build(name):\n    return AutoModel.from_pretrained(name)\n")})
+    (tmp_path / "list.txt").write_text("repo\n")
+    assert main(["mine", "--repos", str(tmp_path / "list.txt"), "--out", str(tmp_path / "out"), "--jobs", "1"]) == EXIT_OK
+    page = tmp_path / "report.html"
+    assert main(["report", str(tmp_path / "out"), "--to", str(page)]) == EXIT_OK
+    text = page.read_text()
+    assert f'title="{LONG_URL}"' in text  # the full id on hover
+    measured = tmp_path / "measured.html"  # the page as written, plus a script that measures it
+    measured.write_text(text.replace("</body>", MEASURE + "</body>"))
+    for width in (1300, 700):
+        dom = headless(browser, tmp_path / f"profile{width}", f"--window-size={width},1800", "--dump-dom",
+                       measured.as_uri())
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        found = re.search(r'data-layout="([^"]*)"', dom.stdout)
+        assert found, "the measuring script did not run"
+        layout = json.loads(html.unescape(found.group(1)))
+        assert layout["sections"] >= 9
+        assert layout["overflowing"] == [], f"sections wider than their card at {width}px: {layout}"
+        assert not layout["docOverflow"], f"the page scrolls sideways at {width}px"
+        assert layout["cellTitle"] == len(LONG_URL)
+        assert layout["cellCut"], "the long id is not cut in its cell"
+        assert layout["tableInside"] and layout["numbersShown"], layout
+    unresolved = re.search(r'data-chart="outcomes".*?data-label="unresolved" data-value="(\d+)"', text, re.S)
+    assert unresolved and unresolved.group(1) == "1"  # build(name): no caller, no default
