@@ -10,7 +10,7 @@ import pytest
 
 from miner.cli import EXIT_OK, main
 from miner.export import keys
-from tests.test_export_world import World, build_world, peatmoss_db, readme_sql
+from tests.test_export_world import SHARED_PAIRS, World, build_world, peatmoss_db, readme_sql
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +81,7 @@ def test_attach_onto_peatmoss_joins_on_context_id_and_url(exported: Path, tmp_pa
             SELECT p.context_id, p.downloads FROM ours.model o
             JOIN model p ON p.context_id = o.context_id AND p.model_hub_id = o.model_hub_id
             ORDER BY p.context_id""").fetchall()
-        shared = con.execute("""
-            SELECT pm.context_id, pr.url
-            FROM ours.model_to_reuse_repository ol
-            JOIN ours.model om ON om.id = ol.model_id
-            JOIN ours.reuse_repository orr ON orr.id = ol.reuse_repository_id
-            JOIN model pm ON pm.context_id = om.context_id AND pm.model_hub_id = om.model_hub_id
-            JOIN reuse_repository pr ON pr.url = orr.url
-            JOIN model_to_reuse_repository pl ON pl.model_id = pm.id AND pl.reuse_repository_id = pr.id""").fetchall()
+        shared = con.execute(SHARED_PAIRS).fetchall()
     # openai-community/gpt2 in the code is exported as gpt2, PeaTMOSS's 2023 spelling: they join
     assert found == [("bert-base-uncased", 50000000), ("gpt2", 20000000), ("microsoft/phi-2", 900000),
                      ("pytorch/vision/resnet18", None)]

@@ -14,7 +14,7 @@ import pytest
 from miner.cli import EXIT_OK, main
 from miner.export import keys
 from miner.patterns import default_registry
-from tests.test_export_world import PEATMOSS, make_git_repo
+from tests.test_export_world import PEATMOSS, SHARED_PAIRS, make_git_repo
 
 CODE = '''import spacy
 import timm
@@ -56,15 +56,7 @@ def test_sqlite3_join_on_peatmoss_spelling(mined: Path, tmp_path: Path) -> None:
         con.executescript((PEATMOSS / "schema.sql").read_text())
         con.executescript((PEATMOSS / "spellings.sql").read_text())
         con.execute("ATTACH ? AS ours", (str(ours),))
-        pairs = con.execute("""
-            SELECT pm.context_id, pr.url
-            FROM ours.model_to_reuse_repository ol
-            JOIN ours.model om ON om.id = ol.model_id
-            JOIN ours.reuse_repository orr ON orr.id = ol.reuse_repository_id
-            JOIN model pm ON pm.context_id = om.context_id AND pm.model_hub_id = om.model_hub_id
-            JOIN reuse_repository pr ON pr.url = orr.url
-            JOIN model_to_reuse_repository pl ON pl.model_id = pm.id AND pl.reuse_repository_id = pr.id
-            ORDER BY pm.context_id""").fetchall()
+        pairs = con.execute(SHARED_PAIRS).fetchall()
         mined_ids = con.execute("""
             SELECT m.context_id, x.hub, x.hub_model_id, x.canonical_id
             FROM ours.ptm_miner_model x JOIN ours.model m ON m.id = x.model_id ORDER BY m.context_id""").fetchall()

@@ -92,6 +92,18 @@ def rekey(src: Path, dst: Path, keys: dict[str, str]) -> None:
         pq.write_table(table, dst / f"{name}.parquet")
 
 
+# (model, repository) pairs of the export (`ours`, ATTACHed) that PeaTMOSS has too
+SHARED_PAIRS = """
+    SELECT pm.context_id, pr.url
+    FROM ours.model_to_reuse_repository ol
+    JOIN ours.model om ON om.id = ol.model_id
+    JOIN ours.reuse_repository orr ON orr.id = ol.reuse_repository_id
+    JOIN model pm ON pm.context_id = om.context_id AND pm.model_hub_id = om.model_hub_id
+    JOIN reuse_repository pr ON pr.url = orr.url
+    JOIN model_to_reuse_repository pl ON pl.model_id = pm.id AND pl.reuse_repository_id = pr.id
+    ORDER BY pm.context_id, pr.url"""
+
+
 def peatmoss_db(path: Path) -> Path:
     """A PeaTMOSS-shaped SQLite database from tests/fixtures/peatmoss."""
     with sqlite3.connect(path) as con:
