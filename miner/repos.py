@@ -47,6 +47,7 @@ from typing import BinaryIO
 
 import git
 
+from miner.gitdir import is_partial_clone, read_head, tree_entries
 from miner.records import RepoSpec, RepoStatus, SourceFile
 
 __all__ = ["RepoError", "Snapshot", "open_snapshot", "clone_dir_name", "remove_stale_clones"]
@@ -539,19 +540,24 @@ class _GitSnapshot(Snapshot):
         self._git = runner
         self._left_out = left_out  # a partial clone of ours: blobs over this many bytes are not in it
         self._batch: git.Git.AutoInterrupt | None = None
+        self._git_dir = ""
         self._closed = False
 
     @classmethod
     def open(cls, key: str, *, git_dir: str, timeout: float, ours: bool = False) -> _GitSnapshot:
         cwd = git_dir if os.path.isdir(git_dir) else os.path.dirname(git_dir)
         runner = _Git(git_dir=git_dir, cwd=cwd, timeout=timeout)
-        status, _, err = runner.call("rev-parse", "--git-dir")
-        if status != 0:
-            raise RepoError(RepoStatus.FAILED, _summary(err) or f"not a git repository: {git_dir}")
-        commit = _head(runner)
+        commit = read_head(git_dir) if os.path.isdir(git_dir) else None  # no process for an unchanged repository
+        if commit is None:
+            status, _, err = runner.call("rev-parse", "--git-dir")
+            if status != 0:
+                raise RepoError(RepoStatus.FAILED, _summary(err) or f"not a git repository: {git_dir}")
+            commit = _head(runner)
         if commit is None:
             raise RepoError(RepoStatus.EMPTY, f"no commit on HEAD in {git_dir}")
-        return cls(key, runner, commit, _left_out(runner) if ours else None)
+        snapshot = cls(key, runner, commit, _left_out(runner) if ours else None)
+        snapshot._git_dir = git_dir
+        return snapshot
 
     def files(self) -> Iterator[SourceFile]:
         assert self.commit is not None
@@ -560,6 +566,11 @@ class _GitSnapshot(Snapshot):
     def files_at(self, commit: str) -> Iterator[SourceFile]:
         """Blobs that are not in the repository (a partial clone, a snapshot
         with objects left out) are listed `missing`, never fetched."""
+        if _SHA.match(commit) and self._git_dir and _batch_command(self._git) \
+                and is_partial_clone(self._git_dir) is False:
+            listed = self._list_in_batch(commit)  # no process of its own: the reading cat-file lists
+            if listed is not None:
+                return iter(listed)
         sha = self._resolve(commit)
         status, listing, err = self._git.call("ls-tree", "-r", "-l", "-z", "--full-tree", sha)
         if status == 0:  # a missing blob's size is `-` or `BAD` here, except in a partial clone:
@@ -579,6 +590,76 @@ class _GitSnapshot(Snapshot):
         unknown = 0 if self._left_out is None else self._left_out + 1  # left out of our clone: over the limit
         return iter([SourceFile(f.path, f.blob, sizes.get(f.blob, unknown), missing=f.blob not in sizes)
                      for f in files])
+
+    def _list_in_batch(self, commit: str) -> list[SourceFile] | None:
+        """The listing through the snapshot's `cat-file --batch-command`:
+        the commit, its trees level by level, then each blob's size (`info`).
+        None when git's answers are not what a plain commit gives (a tag, a
+        missing tree, cat-file stopped): `ls-tree` then says what it can."""
+        try:
+            (answer,) = self._ask("contents", [commit])
+            if answer is None or answer[0] != b"commit" or not answer[1].startswith(b"tree "):
+                return None
+            root = answer[1][5:answer[1].index(b"\n")].decode("ascii")
+            trees = self._trees(root)
+            if trees is None:
+                return None
+            listed = list(_flatten(trees, root, b""))
+            blobs = sorted({blob for _, blob in listed})
+            sizes = dict(zip(blobs, self._ask("info", blobs)))
+        except (_Broken, ValueError):
+            return None
+        return [SourceFile(_decode_path(path), blob, sizes[blob][1] if sizes[blob] else 0, missing=sizes[blob] is None)
+                for path, blob in listed if sizes[blob] is None or sizes[blob][0] == b"blob"]
+
+    def _trees(self, root: str) -> dict[str, list[tuple[bytes, bytes, str]]] | None:
+        """Every tree below `root` (included), by id: one round trip a level."""
+        trees: dict[str, list[tuple[bytes, bytes, str]]] = {}
+        level = [root]
+        id_bytes = len(root) // 2
+        while level:
+            for tree, answer in zip(level, self._ask("contents", level)):
+                if answer is None or answer[0] != b"tree":
+                    return None  # a missing tree: nothing below it can be listed
+                trees[tree] = list(tree_entries(answer[1], id_bytes))
+            level = sorted({oid for tree in level for mode, _, oid in trees[tree]
+                            if mode == b"40000" and oid not in trees})
+        return trees
+
+    def _ask(self, verb: str, ids: list[str]) -> list[tuple[bytes, bytes | int] | None]:
+        """`cat-file --batch-command`'s answers to `verb` (`contents`: (type,
+        content); `info`: (type, size)) for each id, None when it is missing.
+        Raises `_Broken` (and stops the process) when the answers are not that."""
+        if not ids:
+            return []
+        proc = self._batch_process().proc
+        request = "".join(f"{verb} {oid}\n" for oid in ids).encode("ascii")
+        writer = threading.Thread(target=_feed, args=(proc.stdin, request), daemon=True)
+        writer.start()
+        answers: list[tuple[bytes, bytes | int] | None] = []
+        try:
+            for _ in ids:
+                header = proc.stdout.readline().split()
+                if len(header) == 2 and header[1] == b"missing":
+                    answers.append(None)
+                    continue
+                if len(header) != 3:
+                    raise _Broken
+                size = int(header[2])
+                if verb == "info":
+                    answers.append((header[1], size))
+                    continue
+                data = proc.stdout.read(size)
+                if len(data) != size or proc.stdout.read(1) != b"\n":
+                    raise _Broken
+                answers.append((header[1], data))
+        except (OSError, ValueError, _Broken):
+            proc.kill()
+            writer.join()
+            self._stop_batch()
+            raise _Broken from None
+        writer.join()
+        return answers
 
     def _sizes(self, blobs: list[str]) -> dict[str, int]:
         """Sizes of blobs known to be present (`cat-file --batch-check`)."""
@@ -630,7 +711,8 @@ class _GitSnapshot(Snapshot):
         start = 0
         while start < len(files):  # each round reads at least one file
             proc = self._batch_process().proc
-            request = b"".join(f.blob.encode("ascii") + b"\n" for f in files[start:])
+            verb = b"contents " if _batch_command(self._git) else b""
+            request = b"".join(verb + f.blob.encode("ascii") + b"\n" for f in files[start:])
             writer = threading.Thread(target=_feed, args=(proc.stdin, request), daemon=True)
             writer.start()
             done, alive = 0, True
@@ -652,7 +734,7 @@ class _GitSnapshot(Snapshot):
     def _batch_process(self) -> git.Git.AutoInterrupt:
         if self._batch is None:
             try:
-                self._batch = self._git.spawn("cat-file", "--batch")
+                self._batch = self._git.spawn("cat-file", "--batch-command" if _batch_command(self._git) else "--batch")
             except (git.GitCommandNotFound, OSError) as exc:
                 raise RepoError(RepoStatus.FAILED, f"cannot run git cat-file: {exc}") from exc
         return self._batch
@@ -704,6 +786,34 @@ def _response(proc) -> tuple[bytes | None, bool]:
     except (OSError, ValueError):
         return None, False
     return (data if header[1] == b"blob" else None), True
+
+
+class _Broken(Exception):
+    """`cat-file`'s answers are out of step, or it stopped."""
+
+
+def _flatten(trees: dict[str, list[tuple[bytes, bytes, str]]], tree: str,
+             prefix: bytes) -> Iterator[tuple[bytes, str]]:
+    """(path, blob id) of the regular files below `tree`, in `ls-tree -r` order
+    (no symlinks, no submodules)."""
+    for mode, name, oid in trees[tree]:
+        if mode == b"40000":
+            yield from _flatten(trees, oid, prefix + name + b"/")
+        elif mode not in (b"120000", b"160000"):
+            yield prefix + name, oid
+
+
+_BATCH_COMMAND: dict[str, bool] = {}  # by git executable
+
+
+def _batch_command(runner: _Git) -> bool:
+    """Whether git has `cat-file --batch-command` (2.36 and later)."""
+    executable = git.Git.GIT_PYTHON_GIT_EXECUTABLE
+    if executable not in _BATCH_COMMAND:
+        _, out, _ = runner.call("version")
+        found = re.search(rb"(\d+)\.(\d+)", out)
+        _BATCH_COMMAND[executable] = found is not None and (int(found[1]), int(found[2])) >= (2, 36)
+    return _BATCH_COMMAND[executable]
 
 
 def _feed(stdin, request: bytes) -> None:

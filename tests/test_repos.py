@@ -216,8 +216,8 @@ def test_timeout_kills_git(tmp_path: Path, source: git.Repo, monkeypatch: pytest
     assert caught.value.status is RepoStatus.CLONE_FAILED
     assert "timed out" in caught.value.message
     with pytest.raises(RepoError) as caught:
-        with open_snapshot(spec("git", source.working_tree_dir), workdir=tmp_path / "work", timeout=0.5):
-            pass
+        with open_snapshot(spec("git", source.working_tree_dir), workdir=tmp_path / "work", timeout=0.5) as snapshot:
+            list(snapshot.files())  # opening reads HEAD from the files: listing runs git
     assert caught.value.status is RepoStatus.FAILED and "timed out" in caught.value.message
 
 
