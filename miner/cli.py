@@ -14,6 +14,7 @@ import argparse
 import sqlite3
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from miner.evaluation import run as evaluation
@@ -96,9 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except TablesWritten:
+        _cancel_timers()
         print("interrupted: the new tables were written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
+        _cancel_timers()
         print("interrupted: previous tables kept" if args.command == "mine" else "interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:  # a full disk, a folder that went away: what and where
@@ -108,6 +111,15 @@ def main(argv: list[str] | None = None) -> int:
         where = f"the facts cache in {args.out}/.cache" if args.command == "mine" else "SQLite"
         print(f"error: {where}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _cancel_timers() -> None:
+    """Cancel the watchdog timers an interrupt left running (GitPython's
+    `kill_after_timeout` is not cancelled when Ctrl-C lands in a git call):
+    the process would otherwise wait up to --timeout before it exits."""
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
 
 
 def _os_error(exc: OSError) -> str:

@@ -24,8 +24,9 @@ import os
 import signal
 import threading
 import time
+from contextlib import ExitStack, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from joblib import Parallel
 
@@ -56,8 +57,13 @@ def _in_order(tasks: list, jobs: int, on_result: OnResult | None, first: int) ->
     of `tasks[0]` among all the tasks."""
     results: list = []
     try:
-        with Parallel(n_jobs=jobs, batch_size=1, return_as="generator") as parallel:
-            for result in parallel(tasks):
+        with ExitStack() as stack:
+            # Workers start with SIGINT blocked: Ctrl-C is the coordinator's alone (with one job,
+            # joblib runs tasks here as it dispatches them: nothing is held).
+            with interrupts_held() if jobs > 1 else nullcontext():
+                parallel = stack.enter_context(Parallel(n_jobs=jobs, batch_size=1, return_as="generator"))
+                outputs = parallel(tasks)
+            for result in outputs:
                 results.append(result)
                 if on_result:
                     on_result(first + len(results) - 1, result)
@@ -121,6 +127,20 @@ def _descendants(pid: int) -> list[int]:
             found += kids
             todo += kids
     return found
+
+
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block ends (main thread only); a
+    process started meanwhile keeps them blocked for its life."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 F = TypeVar("F", bound=Callable[..., Any])

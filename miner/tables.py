@@ -13,18 +13,16 @@ renames) is not one generation, and nothing of it is reused.
 from __future__ import annotations
 
 import os
-import signal
-import threading
 import uuid
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from miner.atomic import temporary_beside
+from miner.pool import interrupts_held
 from miner.records import ModelSpan, Problem, RepoResult, Usage
 from miner.resolve.roles import DEFAULT_ROLES, Role
 
@@ -158,7 +156,7 @@ def write_generation(out: Path, written: dict[str, pa.Table]) -> str:
             table = written[name]
             metadata = {**(table.schema.metadata or {}), GENERATION_KEY: generation.encode()}
             pq.write_table(table.replace_schema_metadata(metadata), tmp, compression="zstd")
-        with _signals_held():
+        with interrupts_held():
             for tmp, path in staged:
                 os.replace(tmp, path)
     except KeyboardInterrupt as exc:
@@ -182,20 +180,6 @@ def generation_of(out: Path) -> str | None:
             return None
         ids.add(metadata.get(GENERATION_KEY))
     return ids.pop().decode() if len(ids) == 1 and None not in ids else None
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block ends (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def read_usages(path: Path) -> list[Usage]:

@@ -162,8 +162,10 @@ def _env_importing(project: Path) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(project), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])  # parsing in this process; on the pool's workers
-def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: Path, jobs: str) -> None:
+@pytest.mark.parametrize(("jobs", "when"), [("1", "parsing"), ("2", "parsing"), ("1", "in git")])
+def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: Path, jobs: str, when: str) -> None:
+    """Parsing in this process, or on the pool's workers; or while git reads
+    (a git call's watchdog timer must not hold the exit back)."""
     out = tmp_path / "out"
     assert mine(listing_of(tmp_path, small), out).returncode == 0
     before = table_bytes(out)
@@ -174,7 +176,8 @@ def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: P
     process = subprocess.Popen([sys.executable, "-m", "miner", "mine", "--repos", str(listing_of(tmp_path, big)),
                                 "--out", str(out), "--jobs", jobs], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
-    while cache_rows(out, 'scans') <= 100 and process.poll() is None:  # at work: the files were read, parsing goes on
+    while process.poll() is None and (cache_rows(out, "scans") <= 100 if when == "parsing"
+                                      else not _children(process.pid)):
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: the whole foreground group
     _, stderr = process.communicate(timeout=120)
@@ -185,6 +188,10 @@ def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: P
     while session_processes(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert session_processes(process.pid) == []
+
+
+def _children(pid: int) -> list[str]:
+    return [c for t in Path(f"/proc/{pid}/task").glob("*/children") for c in t.read_text().split()]
 
 
 def test_rows_are_not_reused_when_the_usages_table_is_gone(tmp_path: Path, small: Path) -> None:
