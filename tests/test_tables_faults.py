@@ -177,7 +177,7 @@ def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: P
                                 "--out", str(out), "--jobs", jobs], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     while process.poll() is None and (cache_rows(out, "scans") <= 100 if when == "parsing"
-                                      else not _children(process.pid)):
+                                      else not _git_reading(process.pid)):
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: the whole foreground group
     _, stderr = process.communicate(timeout=120)
@@ -190,8 +190,18 @@ def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: P
     assert session_processes(process.pid) == []
 
 
-def _children(pid: int) -> list[str]:
-    return [c for t in Path(f"/proc/{pid}/task").glob("*/children") for c in t.read_text().split()]
+def _git_reading(pid: int) -> bool:
+    """Whether `pid` runs git to list or read a repository (not the `git
+    --version` GitPython runs as it is imported)."""
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"cat-file" in command or b"ls-tree" in command:
+                return True
+    return False
 
 
 def test_rows_are_not_reused_when_the_usages_table_is_gone(tmp_path: Path, small: Path) -> None:
