@@ -8,7 +8,8 @@ task gives its result, or the error of its second failure: a value, never a
 crash of the run.
 
 Workers are bound to the process that runs the pool (`_Bound`): they leave
-Ctrl-C to it (it ends the run and its workers), and a worker whose
+Ctrl-C to it (it ends the run and its workers; they start with SIGINT
+blocked, `interrupts_routed`), and a worker whose
 coordinator is gone (`kill -9`) ends itself and the processes it started (a
 clone, a git reader) within a second or two, whatever task it was running.
 
@@ -18,13 +19,15 @@ collection triggered meanwhile would walk them all again.
 """
 from __future__ import annotations
 
+import _thread
 import functools
 import gc
 import os
 import signal
 import threading
 import time
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -58,12 +61,13 @@ def _in_order(tasks: list, jobs: int, on_result: OnResult | None, first: int) ->
     results: list = []
     try:
         with ExitStack() as stack:
-            # Workers start with SIGINT blocked: Ctrl-C is the coordinator's alone (with one job,
-            # joblib runs tasks here as it dispatches them: nothing is held).
-            with interrupts_held() if jobs > 1 else nullcontext():
-                parallel = stack.enter_context(Parallel(n_jobs=jobs, batch_size=1, return_as="generator"))
-                outputs = parallel(tasks)
-            for result in outputs:
+            # Every worker starts with SIGINT blocked, whichever thread of joblib starts it and
+            # however late: Ctrl-C is the coordinator's alone (with one job, joblib runs the
+            # tasks here: nothing to route).
+            if jobs > 1:
+                stack.enter_context(interrupts_routed())
+            parallel = stack.enter_context(Parallel(n_jobs=jobs, batch_size=1, return_as="generator"))
+            for result in parallel(tasks):
                 results.append(result)
                 if on_result:
                     on_result(first + len(results) - 1, result)
@@ -141,6 +145,40 @@ def interrupts_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+@contextmanager
+def interrupts_routed() -> Iterator[None]:
+    """SIGINT stays blocked in the main thread, so in every thread and process
+    started meanwhile (loky starts workers lazily, from more than one thread,
+    and a worker still importing would die of it with a traceback); a watcher
+    thread takes each SIGINT and raises KeyboardInterrupt in the main thread,
+    as the signal itself would. Main thread only; elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    # Python's resource tracker unblocks SIGINT in the thread that starts it (3.11's
+    # SIG_UNBLOCK, not a restore): started here first, it cannot do so inside the block.
+    resource_tracker.ensure_running()
+    done = threading.Event()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    watcher = threading.Thread(target=_route_interrupts, args=(done,), name="ptm-miner-sigint", daemon=True)
+    try:
+        watcher.start()
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # one that came after the watcher stopped is delivered here
+
+
+def _route_interrupts(done: threading.Event) -> None:
+    while not done.is_set():
+        if signal.sigtimedwait({signal.SIGINT}, ROUTE_POLL) is not None:
+            _thread.interrupt_main(signal.SIGINT)
+
+
+ROUTE_POLL = 0.1  # seconds: how long the end of a pool run may wait for the watcher
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -162,10 +162,16 @@ def _env_importing(project: Path) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(project), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-@pytest.mark.parametrize(("jobs", "when"), [("1", "parsing"), ("2", "parsing"), ("1", "in git")])
+WAITS = {"parsing": lambda out, pid: cache_rows(out, "scans") > 100,
+         "in git": lambda out, pid: _child_runs(pid, b"cat-file", b"ls-tree"),
+         "starting workers": lambda out, pid: _worker_importing(pid)}
+
+
+@pytest.mark.parametrize(("jobs", "when"), [("1", "parsing"), ("2", "parsing"), ("1", "in git"),
+                                            ("2", "starting workers")])
 def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: Path, jobs: str, when: str) -> None:
-    """Parsing in this process, or on the pool's workers; or while git reads
-    (a git call's watchdog timer must not hold the exit back)."""
+    """Parsing in this process, or on the pool's workers, or as they start;
+    or while git reads (a git call's watchdog timer must not hold the exit back)."""
     out = tmp_path / "out"
     assert mine(listing_of(tmp_path, small), out).returncode == 0
     before = table_bytes(out)
@@ -176,9 +182,8 @@ def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: P
     process = subprocess.Popen([sys.executable, "-m", "miner", "mine", "--repos", str(listing_of(tmp_path, big)),
                                 "--out", str(out), "--jobs", jobs], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
-    while process.poll() is None and (cache_rows(out, "scans") <= 100 if when == "parsing"
-                                      else not _git_reading(process.pid)):
-        time.sleep(0.02)
+    while process.poll() is None and not WAITS[when](out, process.pid):
+        time.sleep(0.005)
     os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: the whole foreground group
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
@@ -190,16 +195,26 @@ def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: P
     assert session_processes(process.pid) == []
 
 
-def _git_reading(pid: int) -> bool:
-    """Whether `pid` runs git to list or read a repository (not the `git
-    --version` GitPython runs as it is imported)."""
+def _worker_importing(pid: int) -> bool:
+    """Whether a pool worker of `pid` has started: 50 ms after, it is still
+    importing joblib, and must not die of a Ctrl-C with a traceback."""
+    if not _child_runs(pid, b"popen_loky_posix"):
+        return False
+    time.sleep(0.05)
+    return True
+
+
+def _child_runs(pid: int, *words: bytes) -> bool:
+    """Whether a child of `pid` has one of `words` in its command line (for
+    git: to list or read a repository, not the `git --version` GitPython runs
+    as it is imported)."""
     for children in Path(f"/proc/{pid}/task").glob("*/children"):
         for child in children.read_text().split():
             try:
                 command = Path(f"/proc/{child}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"cat-file" in command or b"ls-tree" in command:
+            if any(word in command for word in words):
                 return True
     return False
 
