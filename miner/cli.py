@@ -144,6 +144,7 @@ def _unwritable(out: Path) -> str | None:
 def _mine(args: argparse.Namespace) -> int:
     from miner import discover
     from miner.cluster import ClusterError
+    from miner.progress import MineProgress
     from miner.run import MineOptions, mine
 
     if args.backend == "dask" and not args.scheduler:
@@ -168,29 +169,18 @@ def _mine(args: argparse.Namespace) -> int:
         roles=args.roles,
         **({"file_seconds": args.file_seconds} if args.file_seconds is not None else {}),
     )
-    progress = _progress() if sys.stderr.isatty() else None
+    progress = MineProgress(sys.stderr)
     try:
         summary = mine(options, progress=progress)
     except ClusterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if progress:
-        print(file=sys.stderr)
+    finally:
+        progress.close()
     for line in summary.lines():
         print(line)
     print(f"tables: {args.out}/usages.parquet, repo_models.parquet, repos.parquet, problems.parquet")
     return EXIT_SOME_FAILED if summary.repos_failed else EXIT_OK
-
-
-def _progress():
-    count = 0
-
-    def show(message: str) -> None:
-        nonlocal count
-        count += 1
-        print(f"\r\033[K[{count}] {message[:100]}", end="", file=sys.stderr, flush=True)
-
-    return show
 
 
 def _patterns() -> int:

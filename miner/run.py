@@ -23,6 +23,7 @@ from miner.extract import WorkItem, budget, extract_batch, extract_packed
 from miner.patterns import Registry, default_registry
 from miner.history import SpanTracker
 from miner.known import KnownModels, load_known, mark_table
+from miner.progress import MineProgress
 from miner.previous import Previous
 from miner.records import FileFacts, FileKind, ParseStatus, Problem, RepoResult, RepoSpec, RepoStatus, SourceFile
 from miner.repolist import mark_duplicates, read_repo_list
@@ -114,7 +115,7 @@ class _Pending:
 
 
 def mine(options: MineOptions, *, registry: Registry | None = None,
-         progress: Callable[[str], None] | None = None) -> Summary:
+         progress: MineProgress | None = None) -> Summary:
     # Worker processes start as `python -m`/`-c`, which would put the working
     # folder first on their sys.path: run from inside a mined folder, its
     # `joblib.py` would be imported (and run) in every worker.
@@ -131,6 +132,8 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
         pass  # opened first here, rather than raced for by the workers; a damaged one is set aside
     previous = Previous.load(options.out)
     listed = mark_duplicates(specs)
+    if progress:
+        progress.start(len(listed))
     if options.scheduler:
         results = _mine_on_dask(listed, options, workdir, registry, previous, progress)
     elif _per_repository(listed, options, pipeline_version(version)):
@@ -141,12 +144,16 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
         with FactsCache(_cache_path(options), version=version) as cache:
             reuse = _Reuse(cache, previous, pipeline_version(version), enabled=not options.history)
             for group in _groups(listed, options, workdir, cache, prefilter, reuse):
+                _phase(progress, "extracting")
                 _extract_group(group, jobs, cache, registry)
+                _phase(progress, "resolving")
                 for result in _resolve_group(group, jobs, registry):
                     results.append(result)
                     if progress:
-                        progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
+                        progress.repo(result)
+                _phase(progress, "reading")
             reuse.remember(results)
+    _phase(progress, "writing tables")
     return _write(results, previous, options, _summarize(results), known)
 
 
@@ -155,6 +162,11 @@ def _absolute(options: MineOptions) -> MineOptions:
     another folder (on Dask) still writes to this output folder and cache."""
     return replace(options, repos=options.repos.absolute(), out=options.out.absolute(),
                    workdir=options.workdir.absolute() if options.workdir else None)
+
+
+def _phase(progress: MineProgress | None, name: str) -> None:
+    if progress:
+        progress.phase(name)
 
 
 @dataclass
@@ -230,17 +242,24 @@ def _per_repository_tasks(listed: list[tuple[RepoSpec, bool]], options: MineOpti
     return early, todo, tasks
 
 
-def _reporter(progress: Callable[[str], None] | None) -> Callable[[int, RepoResult], None]:
+def _reporter(progress: MineProgress | None, early: dict[int, RepoResult]) -> Callable[[int, RepoResult], None]:
+    """The pool's `on_result`: each repository's result to the progress display
+    (the lines that are not mined at all are done at once)."""
+    for result in early.values():
+        if progress:
+            progress.repo(result)
+
     def report(_: int, result: RepoResult) -> None:
         if progress:
-            progress(f"{result.spec.key}: {result.status.value}, {len(result.usages)} usages")
+            progress.repo(result)
     return report
 
 
 def _mine_per_repository(listed, options: MineOptions, workdir: Path, registry: Registry, previous: Previous,
-                         progress: Callable[[str], None] | None) -> list[RepoResult]:
+                         progress: MineProgress | None) -> list[RepoResult]:
     early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
-    outcomes = pool.run_tasks(tasks, jobs=max(_jobs(options.jobs), 2), on_result=_reporter(progress))
+    _phase(progress, "mining")
+    outcomes = pool.run_tasks(tasks, jobs=max(_jobs(options.jobs), 2), on_result=_reporter(progress, early))
     mined = {i: result or RepoResult(spec, RepoStatus.FAILED, error=f"mining failed twice: {failure}"[:500])
              for (i, spec), (result, failure) in zip(todo, outcomes)}
     by_index = {**early, **mined}
@@ -248,12 +267,13 @@ def _mine_per_repository(listed, options: MineOptions, workdir: Path, registry: 
 
 
 def _mine_on_dask(listed, options: MineOptions, workdir: Path, registry: Registry, previous: Previous,
-                  progress: Callable[[str], None] | None) -> list[RepoResult]:
+                  progress: MineProgress | None) -> list[RepoResult]:
     from miner.cluster import mine_on_cluster
 
     early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
+    _phase(progress, "mining")
     mined = mine_on_cluster(options.scheduler, options.timeout, [spec for _, spec in todo], tasks,
-                            _reporter(progress))
+                            _reporter(progress, early))
     by_index = {**early, **{i: r for (i, _), r in zip(todo, mined)}}
     return [by_index[i] for i in range(len(listed))]
 
