@@ -169,7 +169,7 @@ def _mine(args: argparse.Namespace) -> int:
         roles=args.roles,
         **({"file_seconds": args.file_seconds} if args.file_seconds is not None else {}),
     )
-    progress = MineProgress(sys.stderr)
+    progress = MineProgress(sys.stderr, sys.stdout)
     try:
         summary = mine(options, progress=progress)
     except ClusterError as exc:

@@ -3,9 +3,11 @@
 This module owns the progress display. On a terminal: one tqdm bar sized to
 the terminal with the repositories done out of the list, the files seen so far,
 the elapsed time and an estimate of the time left, and the serial phase the run
-is in (reading, extracting, resolving, writing tables) as its label. Not on a
-terminal (a pipe, a log file, CI): no bar and no escape codes, one plain line
-per repository as it finishes. The closing summary is the CLI's, not this.
+is in (reading, extracting, resolving, writing tables) as its label. When
+standard error is not a terminal (a pipe, a log file, CI): no bar and no escape
+codes, and one plain line per repository as it finishes, on standard output
+with the closing summary (standard error keeps one line per warning or error).
+The closing summary is the CLI's, not this.
 """
 from __future__ import annotations
 
@@ -23,8 +25,9 @@ class MineProgress:
     """Told by the run how many lines the list has, which phase it is in, and
     each repository's result as it comes."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
+    def __init__(self, stream: TextIO | None = None, log: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr  # where the bar goes, if it is a terminal
+        self.log = log or sys.stdout  # where the lines go, if it is not
         self.tty = _is_terminal(self.stream)
         self.total = 0
         self.done = 0
@@ -50,7 +53,7 @@ class MineProgress:
             self.bar.update(1)
             return
         print(f"[{self.done}/{self.total}] {result.spec.key}: {result.status.value}, "
-              f"{len(result.usages)} usages", file=self.stream, flush=True)
+              f"{len(result.usages)} usages", file=self.log, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:

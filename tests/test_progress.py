@@ -1,8 +1,9 @@
 """What `mine` shows while it runs: on a terminal (a real pseudo-terminal
 here) one tqdm bar no wider than the terminal, with repositories done/total,
 files, elapsed time and ETA and the serial phase as its label; not on a
-terminal, one plain line per repository and no escape codes. The closing
-summary is printed either way."""
+terminal, one plain line per repository on standard output before the
+summary, no escape codes, and nothing on standard error (which keeps one line
+per warning or error)."""
 from __future__ import annotations
 
 import fcntl
@@ -37,12 +38,13 @@ def test_not_a_terminal_gives_one_line_per_repository(listing: Path, capsys: pyt
     code = main(["mine", "--repos", str(listing), "--out", str(listing.parent / "out"), "--jobs", "1"])
     assert code == 1  # the missing folder is a failed line
     captured = capsys.readouterr()
-    lines = captured.err.splitlines()
+    lines = captured.out.splitlines()
     assert lines[0] == f"[1/3] {listing.parent / 'one'}: ok, 1 usages"
     assert lines[1] == f"[2/3] {listing.parent / 'two'}: ok, 1 usages"
     assert lines[2] == f"[3/3] {listing.parent / 'missing'}: not_found, 0 usages"
-    assert "\r" not in captured.err and "\x1b" not in captured.err
-    assert "repositories: 2 ok, 1 failed" in captured.out
+    assert "\r" not in captured.out and "\x1b" not in captured.out
+    assert lines[3] == "repositories: 2 ok, 1 failed"
+    assert captured.err == ""
 
 
 def run_in_terminal(argv: list[str], columns: int) -> tuple[str, str]:
