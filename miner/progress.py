@@ -3,10 +3,11 @@
 This module owns the progress display. On a terminal: one tqdm bar sized to
 the terminal with the repositories done out of the list, the files seen so far,
 the elapsed time and an estimate of the time left, and the serial phase the run
-is in (reading, extracting, resolving, writing tables) as its label. When
-standard error is not a terminal (a pipe, a log file, CI): no bar and no escape
-codes, and one plain line per repository as it finishes, on standard output
-with the closing summary (standard error keeps one line per warning or error).
+is in (reading, extracting, resolving, or mining when whole repositories run on
+the pool, then writing tables) as its label. When standard error is not a
+terminal (a pipe, a log file, CI): no bar and no escape codes, and one plain
+line per repository as it finishes, on standard output with the closing
+summary (standard error keeps one line per warning or error).
 The closing summary is the CLI's, not this.
 """
 from __future__ import annotations

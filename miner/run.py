@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from joblib import delayed
 
@@ -147,10 +147,9 @@ def mine(options: MineOptions, *, registry: Registry | None = None,
                 _phase(progress, "extracting")
                 _extract_group(group, jobs, cache, registry)
                 _phase(progress, "resolving")
-                for result in _resolve_group(group, jobs, registry):
-                    results.append(result)
-                    if progress:
-                        progress.repo(result)
+                resolved = _resolve_group(group, jobs, registry)
+                results += resolved
+                _report(progress, resolved)
                 _phase(progress, "reading")
             reuse.remember(results)
     _phase(progress, "writing tables")
@@ -242,26 +241,23 @@ def _per_repository_tasks(listed: list[tuple[RepoSpec, bool]], options: MineOpti
     return early, todo, tasks
 
 
-def _reporter(progress: MineProgress | None, early: dict[int, RepoResult]) -> Callable[[int, RepoResult], None]:
-    """The pool's `on_result`: each repository's result to the progress display
-    (the lines that are not mined at all are done at once)."""
-    for result in early.values():
-        if progress:
+def _report(progress: MineProgress | None, results: Iterable[RepoResult]) -> None:
+    """Each repository's result, as it is known, to the progress display."""
+    if progress:
+        for result in results:
             progress.repo(result)
-
-    def report(_: int, result: RepoResult) -> None:
-        if progress:
-            progress.repo(result)
-    return report
 
 
 def _mine_per_repository(listed, options: MineOptions, workdir: Path, registry: Registry, previous: Previous,
                          progress: MineProgress | None) -> list[RepoResult]:
     early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
     _phase(progress, "mining")
-    outcomes = pool.run_tasks(tasks, jobs=max(_jobs(options.jobs), 2), on_result=_reporter(progress, early))
+    _report(progress, early.values())  # the lines that are not mined at all are done at once
+    outcomes = pool.run_tasks(tasks, jobs=max(_jobs(options.jobs), 2),
+                              on_result=lambda _, result: _report(progress, [result]))
     mined = {i: result or RepoResult(spec, RepoStatus.FAILED, error=f"mining failed twice: {failure}"[:500])
              for (i, spec), (result, failure) in zip(todo, outcomes)}
+    _report(progress, [mined[i] for (i, _), (result, _) in zip(todo, outcomes) if result is None])
     by_index = {**early, **mined}
     return [by_index[i] for i in range(len(listed))]
 
@@ -272,8 +268,9 @@ def _mine_on_dask(listed, options: MineOptions, workdir: Path, registry: Registr
 
     early, todo, tasks = _per_repository_tasks(listed, options, workdir, registry, previous)
     _phase(progress, "mining")
+    _report(progress, early.values())
     mined = mine_on_cluster(options.scheduler, options.timeout, [spec for _, spec in todo], tasks,
-                            _reporter(progress, early))
+                            lambda _, result: _report(progress, [result]))
     by_index = {**early, **{i: r for (i, _), r in zip(todo, mined)}}
     return [by_index[i] for i in range(len(listed))]
 

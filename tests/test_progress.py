@@ -74,16 +74,34 @@ def run_in_terminal(argv: list[str], columns: int) -> tuple[str, str]:
     return received.decode(errors="replace"), out
 
 
-def test_a_terminal_gets_one_bar_sized_to_it(listing: Path) -> None:
+@pytest.fixture
+def four(tmp_path: Path) -> Path:
+    """Four repositories and a missing one: enough for two jobs to mine whole
+    repositories on the pool."""
+    for i in range(4):
+        make_git_repo(tmp_path / f"r{i}", {"a.py": CODE, "b.py": f"x = {i}\n"})
+    (tmp_path / "list.txt").write_text("r0\nr1\n./missing\nr2\nr3\n")
+    return tmp_path / "list.txt"
+
+
+BAR = re.compile(r"(reading|extracting|resolving|mining|writing tables): +\d+%\|.*\| \d/5 repos, \d+ files "
+                 r"\[\d\d:\d\d<(\d\d:\d\d|\?)\]")
+
+
+@pytest.mark.parametrize(("jobs", "phases"), [
+    ("1", ["reading", "extracting", "resolving", "writing tables"]),  # files batched across the run's steps
+    ("2", ["reading", "mining", "writing tables"]),  # whole repositories on the pool
+])
+def test_a_terminal_gets_one_bar_sized_to_it(four: Path, jobs: str, phases: list[str]) -> None:
     columns = 70
-    shown, out = run_in_terminal([sys.executable, "-m", "miner", "mine", "--repos", str(listing),
-                                  "--out", str(listing.parent / "out"), "--jobs", "1"], columns)
+    shown, out = run_in_terminal([sys.executable, "-m", "miner", "mine", "--repos", str(four),
+                                  "--out", str(four.parent / "out"), "--jobs", jobs], columns)
     frames = [re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", f) for f in re.split(r"[\r\n]+", shown) if f.strip()]
     assert frames, shown
-    last = frames[-1]
-    assert "3/3 repos, " in last and "100%" in last
-    assert re.search(r"3 files \[\d\d:\d\d<\d\d:\d\d\]", last), last  # files, elapsed < remaining
-    assert last.startswith("writing tables:")  # the serial phase is the label
+    assert all(BAR.fullmatch(f.rstrip()) for f in frames), frames  # the bar alone: no line per repository
     assert all(len(f) <= columns for f in frames), [f for f in frames if len(f) > columns]
-    assert not any(f.startswith("[1/3]") for f in frames)  # no per-repository lines on a terminal
-    assert "repositories: 2 ok, 1 failed" in out
+    labels = [f.split(":")[0] for f in frames]
+    assert labels[0] == "reading" and set(labels) == set(phases), labels  # each serial step is shown as the bar's label
+    last = frames[-1]
+    assert last.startswith("writing tables: 100%|") and "5/5 repos, 8 files [" in last, last
+    assert out.splitlines()[0] == "repositories: 4 ok, 1 failed"  # the summary, on standard output
