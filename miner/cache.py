@@ -27,7 +27,7 @@ from miner.records import (
 )
 
 EXTRACTOR_VERSION = "1"
-PACK_FORMAT = 4  # bump when `pack`'s layout changes
+PACK_FORMAT = 5  # bump when `pack`'s layout changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,7 @@ def pack(facts: FileFacts) -> bytes:
         tuple(map(_fields_of(ShellSource), facts.shell_sources)),
         tuple(sorted(facts.loose)),
         tuple(sorted(facts.opaque)),
+        facts.notice,
     ))
 
 
@@ -93,7 +94,7 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
     path, in another fork, are parsed once); None for a corrupt entry."""
     try:
         fmt, _, kind, status, error, scopes, imports, bindings, calls, shell, config, variables, sources, \
-            loose, opaque = \
+            loose, opaque, notice = \
             marshal.loads(packed)
         if fmt != PACK_FORMAT:
             return None
@@ -112,6 +113,7 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
             shell_sources=tuple(ShellSource(*s) for s in sources),
             loose=frozenset(loose),
             opaque=frozenset(opaque),
+            notice=notice,
         )
     except Exception:  # noqa: BLE001 - a corrupt entry is a miss
         return None

@@ -240,6 +240,8 @@ class FileFacts:
     # Names the file binds in ways `bindings` does not show (`x += 1`, `with ... as x`,
     # `except E as x`, `global x`, an assignment from a tensor or `self` method call).
     opaque: frozenset[str] = frozenset()
+    # The copyright lines at the head of a Python file, as written (extract/notice.py).
+    notice: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,10 +64,13 @@ def _extract(item: WorkItem, keywords: frozenset[str], commands: frozenset[str])
         return FileFacts(path=item.path, kind=item.kind, status=ParseStatus.SKIPPED,
                          error="a git LFS pointer (its content is never fetched)")
     if item.kind == FileKind.PYTHON:
+        from miner.extract.notice import head_notice
         from miner.extract.python import extract_python
 
         decoded = decode_python(item.data)
         facts = extract_python(item.path, decoded.text, keywords=keywords)
+        if notice := head_notice(decoded.text):
+            facts = replace(facts, notice=notice)
         return _mark_lossy(facts, decoded.lossy)
     decoded = decode_text(item.data)
     if item.kind == FileKind.NOTEBOOK:

@@ -9,6 +9,7 @@ from miner.patterns import Registry
 from miner.records import FileFacts, Usage
 from miner.resolve import evaluate
 from miner.resolve.copies import copied_roots
+from miner.resolve.headers import header_copies, mark_copies
 from miner.resolve.repo import RepoView
 from miner.resolve.shipped import documented_folders
 from miner.resolve.tree import TreeEvidence
@@ -37,5 +38,6 @@ def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commi
     if builder.evaluator.out_of_time and notes is not None:
         notes.append(f"resolution ran past {evaluate.REPO_SECONDS:g} s: the arguments left were not evaluated "
                      "(their usages are unresolved or partly resolved)")
+    rows = mark_copies(rows, header_copies(files, registry, repo))
     rows = with_roles(rows, registry.table("roles"), {f.path: f for f in files})
     return sorted(set(rows), key=lambda u: (u.path, u.line, u.api, u.model_id or "", u.resolution))

@@ -8,7 +8,8 @@ repository's. A copy is recognised by what it is, from the projects listed in
 says it is another repository than the project's own) whose own setup.py /
 setup.cfg / pyproject.toml names a listed distribution; a package
 with a listed project's name that holds that project's layout; a folder below
-the root with its own LICENSE naming the upstream copyright holder.
+the root with its own LICENSE naming the upstream copyright holder. (Copies
+known by the copyright headers of their files: `headers.py`.)
 
 The evidence is read with the tree (`miner/resolve/tree.py`) and judged
 here with the registry's data (`copied_roots`). What cannot be read (a
@@ -31,6 +32,9 @@ class Project:
     layouts: tuple[tuple[str, ...], ...]
     holders: tuple[str, ...]
     homes: frozenset[str]  # the project's own repositories, `owner/name` in lower case
+    notices: tuple[str, ...] = ()  # in the copyright line of a file's header, lower case (headers.py)
+    owners: frozenset[str] = frozenset()  # GitHub owners whose own code carries those notices, lower case
+    files: frozenset[str] = frozenset()  # upstream scripts copied one by one (`run_glue.py`)
 
 
 def copied_roots(tree: TreeEvidence | None, registry: Registry, repo: str = "") -> frozenset[str]:
@@ -88,7 +92,7 @@ def projects(registry: Registry) -> tuple[Project, ...]:
 
 def _project(row: dict, i: int) -> Project:
     where = f"_vendored.toml:row[{i}]"
-    unknown = set(row) - {"name", "distributions", "package", "layouts", "holders", "homes"}
+    unknown = set(row) - {"name", "distributions", "package", "layouts", "holders", "homes", "notices", "owners", "files"}
     if unknown or "name" not in row:
         raise PatternError(f"{where}: `name` is required; unknown keys {sorted(unknown)}")
     layouts = row.get("layouts", [])
@@ -97,4 +101,5 @@ def _project(row: dict, i: int) -> Project:
         raise PatternError(f"{where}: `layouts` must be a list of non-empty lists of paths")
     return Project(str(row["name"]), frozenset(normalise(d) for d in row.get("distributions", [])),
                    row.get("package"), tuple(tuple(entry) for entry in layouts), tuple(row.get("holders", [])),
-                   frozenset(h.lower() for h in row.get("homes", [])))
+                   frozenset(h.lower() for h in row.get("homes", [])), tuple(n.lower() for n in row.get("notices", [])),
+                   frozenset(o.lower() for o in row.get("owners", [])), frozenset(row.get("files", [])))
