@@ -45,6 +45,18 @@ _LOCAL_DIRS = frozenset(
 )
 _CHECKPOINT = re.compile(r"(^|[-_/])(checkpoint|ckpt|epoch|step)[-_]?\d+$", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"[<>{}$%*\s\\]|^\.|\.\.|--|//")
+# Parts of an id or URL path that documentation writes for the reader to fill
+# (`username/your-model-name`, `YOUR_MODEL`, `.../path/to/model.pt`): no id.
+_PLACEHOLDER_PART = re.compile(
+    r"^(?:your(?:[-_].*|name|username|model|org|repo)?|username|user[-_]name|(?:hf|huggingface)[-_]?user(?:name)?|"
+    r"org(?:anization)?[-_]name|model[-_](?:name|id)|repo[-_](?:name|id))$", re.IGNORECASE)
+
+
+def placeholder(value: str) -> bool:
+    """An id or URL whose parts are a documentation placeholder."""
+    path = re.sub(r"^[a-z]+://[^/]*", "", value.strip())
+    return any(_PLACEHOLDER_PART.match(p) for p in path.split("/")) or "path/to/" in path.lower() \
+        or value.startswith(("http://", "https://")) and "//" in path
 
 
 def names_file(value: str) -> bool:
@@ -97,6 +109,8 @@ def hf_id(value: str, *, legacy: dict[str, str], namespace: str | None = None,
         return LOCAL  # a folder
     if not value or _path_like(value):
         return LOCAL if value else INVALID
+    if placeholder(value):
+        return INVALID  # `username/your-model-name`: written for the reader to fill
     if _PLACEHOLDER.search(value) or _FILE_SUFFIX.search(value) and value.count("/") != 1:
         return LOCAL if "/" in value or _FILE_SUFFIX.search(value) else INVALID
     parts = value.split("/")
@@ -171,7 +185,7 @@ def url_or_handle(value: str, mirrors: frozenset[str] = NO_MIRRORS) -> IdVerdict
     in_repo = hub_file_url(value, mirrors)
     if in_repo is not None:
         return in_repo
-    if _MEDIA_URL.search(value):
+    if _MEDIA_URL.search(value) or placeholder(value):
         return INVALID
     if re.match(r"^(https?|gs|hf|kaggle)://\S+$", value):
         return IdVerdict(IdKind.HUB, value)

@@ -1,4 +1,5 @@
-"""Shell values that the script they drive reads as keys of its own dict.
+"""Shell values that the script they drive reads as keys of its own dict (or
+uses as a folder or an architecture name: `scriptuses.py`).
 
 `python summarize.py --model bart-cnndm`, where summarize.py looks the option up
 in `SHORT_NAMES = {"bart-cnndm": "facebook/bart-large-cnn", ...}`, names
@@ -16,6 +17,7 @@ import re
 from miner.records import Resolution, Usage
 from miner.resolve.evaluate import Ctx, Evaluator, _entries, parse_expr
 from miner.resolve.repo import FileView
+from miner.resolve.scriptuses import script_use
 
 
 def _keyed_uses(dest: str) -> re.Pattern[str]:
@@ -32,10 +34,20 @@ def drop_script_keys(rows: list[Usage], evaluator: Evaluator) -> list[Usage]:
     for row in rows:
         arg = args.get((row.path, row.line, row.api.removeprefix("shell:"))) \
             if row.resolution == Resolution.SHELL_ARG.value and row.api.startswith("shell:") else None
-        if arg is None or not any(_is_key(evaluator, view, arg.option, row.expression, row.model_id)
-                                  for view in _scripts(repo, arg.program)):
+        scripts = _scripts(repo, arg.program) if arg is not None else []
+        if arg is None or not (any(_is_key(evaluator, view, arg.option, row.expression, row.model_id) for view in scripts)
+                               or _used_otherwise(evaluator, scripts, arg.option, row.expression, row.model_id)):
             kept.append(row)
     return kept
+
+
+def _used_otherwise(evaluator: Evaluator, scripts: list[FileView], option: str, expression: str,
+                    model_id: str | None) -> bool:
+    """Every script the line may run uses the value as a local folder, or as
+    one of its own architecture names (`scriptuses.py`)."""
+    dest, value = option.lstrip("-").replace("-", "_"), _written_value(expression, model_id)
+    return bool(scripts) and dest.isidentifier() and value is not None and \
+        all(script_use(evaluator, view, dest, value) is not None for view in scripts)
 
 
 def _scripts(repo, program: str | None) -> list[FileView]:
