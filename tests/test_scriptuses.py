@@ -56,3 +56,21 @@ def test_a_choice_the_script_loads_or_does_not_name_stays(tmp_path: Path) -> Non
     other = PARSER.format("") + 'if args.model_name == "bert_combined":\n    size = 2\n'
     ids, _ = mined(tmp_path / "b", {"run.sh": "python main.py --model_name bert_other\n", "main.py": other})
     assert "bert_other" in ids, "not one of the names the script compares with: kept"
+
+
+def test_a_folder_that_another_command_line_writes_is_local(tmp_path: Path) -> None:
+    train = "python train.py --model_name_or_path bert-base-uncased --output_dir ./bert-ours\n"
+    _, models = mined(tmp_path / "a", {"run.sh": train + "python eval.py --model_name_or_path bert-ours\n"})
+    assert models == {"bert-base-uncased"}, "a standalone row of the folder train.py writes: gone"
+    evaluate = ('import argparse\nfrom transformers import AutoModel\np = argparse.ArgumentParser()\n'
+                'p.add_argument("--model_name_or_path")\nargs = p.parse_args()\n'
+                'm = AutoModel.from_pretrained(args.model_name_or_path)\n')
+    ids, models = mined(tmp_path / "b", {"run.sh": train + "python eval.py --model_name_or_path bert-ours\n",
+                                         "eval.py": evaluate})
+    assert models == {"bert-base-uncased"} and None in ids, "the call that loads the folder: a local usage"
+
+
+def test_a_value_written_as_an_output_only_on_its_own_line_or_another_value_stays(tmp_path: Path) -> None:
+    _, models = mined(tmp_path, {"run.sh": "python train.py --model_name_or_path bert-mine --output_dir bert-mine\n"
+                                           "python eval.py --model_name_or_path bert-theirs --output_dir out\n"})
+    assert models == {"bert-mine", "bert-theirs"}

@@ -14,7 +14,7 @@ from miner.resolve.repo import RepoView
 from miner.resolve.shipped import documented_folders
 from miner.resolve.tree import TreeEvidence
 from miner.resolve.roles import with_roles
-from miner.resolve.scriptkeys import drop_script_keys
+from miner.resolve.scriptkeys import drop_script_keys, local_outputs
 from miner.resolve.standalone import standalone_usages
 from miner.resolve.usages import RepoContext, UsageBuilder, find_hits, hub_mirrors, vendored_roots
 
@@ -33,8 +33,9 @@ def resolve_repo(files: list[FileFacts], registry: Registry, *, repo: str, commi
     rows: list[Usage] = []
     for hit in find_hits(view, registry):
         rows.extend(builder.usages(hit))
+    rows = local_outputs(rows, view.shell_args, registry.table("output_keys"))
     rows.extend(drop_script_keys(standalone_usages(view, registry, ctx, linked=builder.linked_origins),
-                                 builder.evaluator))
+                                 builder.evaluator, registry.table("output_keys")))
     if builder.evaluator.out_of_time and notes is not None:
         notes.append(f"resolution ran past {evaluate.REPO_SECONDS:g} s: the arguments left were not evaluated "
                      "(their usages are unresolved or partly resolved)")

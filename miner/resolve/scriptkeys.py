@@ -13,11 +13,12 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
+from dataclasses import replace
 
 from miner.records import Resolution, Usage
 from miner.resolve.evaluate import Ctx, Evaluator, _entries, parse_expr
 from miner.resolve.repo import FileView
-from miner.resolve.scriptuses import script_use
+from miner.resolve.scriptuses import script_use, written_folders
 
 
 def _keyed_uses(dest: str) -> re.Pattern[str]:
@@ -25,13 +26,17 @@ def _keyed_uses(dest: str) -> re.Pattern[str]:
     return re.compile(rf"([A-Za-z_][\w.]*)\s*(?:\[\s*{option}\s*\]|\.get\(\s*{option})|{option}\s+in\s+([A-Za-z_][\w.]*)")
 
 
-def drop_script_keys(rows: list[Usage], evaluator: Evaluator) -> list[Usage]:
+def drop_script_keys(rows: list[Usage], evaluator: Evaluator, output_keys: dict[str, str]) -> list[Usage]:
     """`rows` without the standalone shell rows whose value the driven script
-    uses as a key of its own dict."""
+    uses as a key of its own dict, as a folder or as an architecture name, or
+    that another command line of the repository writes as its output folder."""
     repo = evaluator.repo
     args = {(path, arg.line, arg.option): arg for path, arg in repo.shell_args}
+    written = written_folders(repo.shell_args, output_keys)
     kept = []
     for row in rows:
+        if _written_elsewhere(row, written):
+            continue
         arg = args.get((row.path, row.line, row.api.removeprefix("shell:"))) \
             if row.resolution == Resolution.SHELL_ARG.value and row.api.startswith("shell:") else None
         scripts = _scripts(repo, arg.program) if arg is not None else []
@@ -39,6 +44,21 @@ def drop_script_keys(rows: list[Usage], evaluator: Evaluator) -> list[Usage]:
                                or _used_otherwise(evaluator, scripts, arg.option, row.expression, row.model_id)):
             kept.append(row)
     return kept
+
+
+def local_outputs(rows: list[Usage], shell_args: list, output_keys: dict[str, str]) -> list[Usage]:
+    """Rows whose id a shell line carried to the call, where another command
+    line of the repository writes that very value as its output folder: local."""
+    written = written_folders(shell_args, output_keys)
+    return [replace(u, model_id=None, canonical_id=None, resolution=Resolution.LOCAL_PATH.value)
+            if u.carrier and u.carrier.startswith("shell:") and _written_elsewhere(u, written) else u for u in rows]
+
+
+def _written_elsewhere(row: Usage, written: dict[str, set[tuple[str, int]]]) -> bool:
+    """The row's id is a value that a command line other than its own writes as a folder."""
+    at = (row.origin_path, row.origin_line) if row.origin_path else (row.path, row.line)
+    shell = row.api.startswith("shell:") or (row.carrier or "").startswith("shell:")
+    return shell and row.model_id is not None and bool(written.get(row.model_id, set()) - {at})
 
 
 def _used_otherwise(evaluator: Evaluator, scripts: list[FileView], option: str, expression: str,

@@ -1,5 +1,6 @@
 """How the script a shell line drives uses an option's value: a local folder,
-or one of its own architecture names.
+or one of its own architecture names; and the folders that the repository's
+own command lines write (`--output_dir`).
 
 `python train.py --model_dir bert-finetuned` where train.py only ever joins
 `args.model_dir` with file names (`os.path.join(args.model_dir, "best.pt")`)
@@ -39,6 +40,19 @@ _IN_LITERAL = re.compile(r"""^\s*(?:not\s+)?in\s+([\[\(\{][^\]\)\}]*[\]\)\}])"""
 _SUBSCRIPT = re.compile(r"([A-Za-z_][\w.]*)\s*(?:\[\s*|\.get\(\s*)$")
 
 
+def written_folders(shell_args: list, table: dict[str, str]) -> dict[str, set[tuple[str, int]]]:
+    """The values the repository's own command lines give to an option that
+    names a folder they write (`--output_dir`, from `patterns/_output_keys.toml`),
+    with the (path, line) of each command line."""
+    keys = {k.lower() for k in table}
+    found: dict[str, set[tuple[str, int]]] = {}
+    for path, arg in shell_args:
+        if arg.option.lstrip("-").replace("-", "_").lower() in keys:
+            for value in arg.values:
+                found.setdefault(value.removeprefix("./").rstrip("/"), set()).add((path, arg.line))
+    return found
+
+
 def script_use(evaluator: Evaluator, view: FileView, dest: str, value: str) -> Use | None:
     """How `view` uses the option `dest` given `value`; None: not known to be
     a folder or an architecture name (keep the row)."""
@@ -47,7 +61,7 @@ def script_use(evaluator: Evaluator, view: FileView, dest: str, value: str) -> U
     names: set[str] = set()
     for text, scope in _texts(view):
         for match in mention.finditer(text):
-            before, after = text[:match.start()], text[match.end():]
+            before, after = text[max(0, match.start() - 200):match.start()], text[match.end():match.end() + 200]
             if _FOLDER_BEFORE.search(before) or _FOLDER_AFTER.match(after):
                 uses.add(Use.FOLDER)
             elif (found := _compared(before, after)) is not None:
