@@ -35,6 +35,12 @@ def test_a_folder_value_the_script_also_loads_or_hands_on_stays(tmp_path: Path) 
                     "name = args.model_name\n",
     })
     assert "bert-finetuned-ours" in handed, "handed on to a name the miner does not follow: unknown, kept"
+    ids, _ = mined(tmp_path / "c", {
+        "run.sh": "python train.py --model_name bert-finetuned-ours\n",
+        "train.py": PARSER.format("") + "from pathlib import Path\n"
+                    "m = AutoModel.from_pretrained(Path(args.model_name).resolve(strict=True), cache_dir=os.path.join(args.model_name, 'c'))\n",
+    })
+    assert "bert-finetuned-ours" in ids, "a folder-shaped use inside a loading call's arguments is still a load"
 
 
 def test_one_of_the_scripts_own_architecture_names_is_no_model(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ mention of `<args>.<dest>` that the facts keep (assignments, the arguments of
 recorded calls, the `if` tests around them): all of them must be such uses,
 and for an architecture the value must be one of the names the script
 compares it with, looks up, or lists in `choices`. A mention passed anywhere
-else (`from_pretrained(args.model)`, `name = args.model`) keeps the row; so
-does a script the facts do not show.
+else (`from_pretrained(args.model)`, in any argument of a recorded call, `name =
+args.model`) keeps the row; so does a script the facts do not show (the run
+reads a script only when it has a loading call or is imported by one).
 """
 from __future__ import annotations
 
@@ -59,8 +60,10 @@ def script_use(evaluator: Evaluator, view: FileView, dest: str, value: str) -> U
     mention = re.compile(rf"[A-Za-z_]\w*\.{re.escape(dest)}\b(?!\s*=[^=])")
     uses: set[str] = set()
     names: set[str] = set()
-    for text, scope in _texts(view):
+    for text, scope, counts in _texts(view):
         for match in mention.finditer(text):
+            if not counts:
+                return None
             before, after = text[max(0, match.start() - 200):match.start()], text[match.end():match.end() + 200]
             if _FOLDER_BEFORE.search(before) or _FOLDER_AFTER.match(after):
                 uses.add(Use.FOLDER)
@@ -80,12 +83,15 @@ def script_use(evaluator: Evaluator, view: FileView, dest: str, value: str) -> U
     return None
 
 
-def _texts(view: FileView) -> list[tuple[str, object]]:
+def _texts(view: FileView) -> list[tuple[str, object, bool]]:
+    """(text, scope, whether a use there can count): assignments and `if`
+    tests; an argument of a recorded call (a loading call, `partial`, ...)
+    never does, whatever wraps the mention (`from_pretrained(Path(args.m))`)."""
     facts = view.facts
-    return [(b.value, b.scope) for b in facts.bindings] + \
-        [(a.value, c.scope) for c in facts.calls if c.callee.rsplit(".", 1)[-1] not in _ARGPARSE for a in c.args] + \
-        [(g.test, c.scope) for c in facts.calls for g in c.guards] + \
-        [(g.test, b.scope) for b in facts.bindings for g in b.guards]
+    return [(b.value, b.scope, True) for b in facts.bindings] + \
+        [(a.value, c.scope, False) for c in facts.calls if c.callee.rsplit(".", 1)[-1] not in _ARGPARSE for a in c.args] + \
+        [(g.test, c.scope, True) for c in facts.calls for g in c.guards] + \
+        [(g.test, b.scope, True) for b in facts.bindings for g in b.guards]
 
 
 def _compared(before: str, after: str) -> set[str] | None:
