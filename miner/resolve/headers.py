@@ -51,11 +51,12 @@ def header_copies(files: list[FileFacts], registry: Registry, repo: str) -> froz
     foreign = {f.path: names for f in python if (names := _foreign(f.notice, listed, own))}
     copies = {f.path for f in python if f.path in foreign and
               posixpath.basename(f.path) in {n for p in listed if p.name in foreign[f.path] for n in p.files}}
-    others = [f.path for f in python if f.path not in foreign and not _aside(f)]
-    for folder in {p for path in foreign for p in _folders(path)}:
-        inside = sum(path.startswith(folder) for path in foreign)
-        if inside >= MIN_FILES and not any(path.startswith(folder) for path in others):
-            copies.add(folder)
+    blocked = {p for f in python if f.path not in foreign and not _aside(f) for p in _folders(f.path)}
+    inside: dict[str, int] = {}
+    for path in foreign:
+        for folder in _folders(path):
+            inside[folder] = inside.get(folder, 0) + 1
+    copies |= {folder for folder, n in inside.items() if n >= MIN_FILES and folder not in blocked}
     return frozenset(copies)
 
 
