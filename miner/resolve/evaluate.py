@@ -39,6 +39,8 @@ class _Local:
 
 
 LOCAL_VALUE = _Local()
+_LIMIT = object()  # in `Evaluator._hits`: the step or time limit cut an evaluation short
+_DEEP = object()  # in `Evaluator._hits`: the depth limit cut an evaluation short
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,13 @@ class Evaluator:
         self._memo: dict[tuple, list[Candidate]] = {}
         self._reach: dict[tuple[str, int, str, str], bool] = {}
         self._calls_of_memo: dict[tuple[str, int], list[tuple[FileView, CallSite, int]]] = {}
+        # Summaries: what a name, a function's return, holds in the repository, once
+        # computed in full (`_summarised`); `_hits` says what cut each computation short.
+        self._summaries: dict[tuple, tuple[Candidate, ...]] = {}
+        self._hits: list[object] = []
+        self._fire_memo: dict[str, frozenset] = {}  # per file: the names handed to `fire.Fire`
+        self._ui_runs: list[tuple[FileView, CallSite]] | None = None  # the calls that hand Gradio a function
+        self._ui_handlers: frozenset = frozenset()  # the names those calls hand it
 
     def values(self, text: str, view: FileView, scope: int, line: int | None = None,
                guards: tuple = ()) -> list[Candidate]:
@@ -126,6 +135,7 @@ class Evaluator:
         if key not in self._memo:
             node = parse_expr(text)
             self._steps = 0
+            del self._hits[:]  # no evaluation is under way
             try:
                 ctx = self.narrow.pinned(guards, line, Ctx(view, scope, line=line))
                 found = self.eval(node, ctx)[:MAX_CANDIDATES] if node is not None and ctx is not None else []
@@ -139,11 +149,41 @@ class Evaluator:
         node = parse_expr(text)
         return self.eval(node, Ctx(view, scope, ctx.depth + 1, ctx.seen)) if node is not None else []
 
+    def _cut(self, key: object, ctx: Ctx) -> bool:
+        """Whether `key` is being followed already (a cycle): then this path gives
+        nothing, and what is being computed holds only where `key` is seen."""
+        if key in ctx.seen:
+            self._hits.append(key)
+            return True
+        return False
+
+    def _summarised(self, key: tuple, ctx: Ctx, compute: Callable[[], list[Candidate]]) -> list[Candidate]:
+        """`compute()`, once per `key` for the repository: its result is kept when
+        nothing cut it short but a cycle that closed inside it (no limit, no key
+        of `ctx.seen`), for then it is the same wherever the key is met again.
+        This is what keeps the cost of a repository from growing with the number
+        of paths through it (a function called from many places is read once)."""
+        known = self._summaries.get(key)
+        if known is None and (known := self._summaries.get((*key, ctx.depth))) is not None:
+            self._hits.append(_DEEP)  # what holds at this depth only
+        if known is not None:
+            return list(known)
+        start = len(self._hits)
+        found = compute()
+        hits = list(itertools.islice(self._hits, start, None))
+        if not any(hit is _LIMIT or hit in ctx.seen for hit in hits):
+            self._summaries[key if _DEEP not in hits else (*key, ctx.depth)] = tuple(found)
+        return found
+
     def eval(self, node: ast.expr, ctx: Ctx) -> list[Candidate]:
         self._steps += 1
         if self._steps % 256 == 1 and time.monotonic() > self._deadline:
             self.out_of_time = True
-        if self.out_of_time or ctx.depth > MAX_DEPTH or self._steps > MAX_STEPS:
+        if ctx.depth > MAX_DEPTH:
+            self._hits.append(_DEEP)
+            return []
+        if self.out_of_time or self._steps > MAX_STEPS:
+            self._hits.append(_LIMIT)
             return []
         if ctx.pins and isinstance(node, (ast.Name, ast.Attribute)):
             pinned = self.narrow.pinned_value(node, ctx)
@@ -216,11 +256,15 @@ class Evaluator:
         return self.lookup(node.id, ctx)
 
     def lookup(self, name: str, ctx: Ctx) -> list[Candidate]:
-        """Every value `name` can have in `ctx.scope`, innermost scope first."""
+        """Every value `name` can have in `ctx.scope` (at `ctx.line`), innermost scope first."""
+        return self._summarised(("name", ctx.view.path, ctx.scope, name, ctx.line), ctx,
+                                lambda: self._lookup(name, ctx))
+
+    def _lookup(self, name: str, ctx: Ctx) -> list[Candidate]:
         view = ctx.view
         for scope_id in view.chain(ctx.scope):
             key = (view.path, scope_id, name)
-            if key in ctx.seen:
+            if self._cut(key, ctx):
                 return []
             sub = ctx.deeper(key, scope=scope_id)
             scope = view.scopes[scope_id]
@@ -252,7 +296,7 @@ class Evaluator:
                 continue
             for view, b in self.repo.settings_files.get(name, [])[:MAX_CANDIDATES]:
                 key = ("settings", view.path, b.line)
-                if key not in ctx.seen:
+                if not self._cut(key, ctx):
                     sub = Ctx(view, 0, ctx.depth + 1, ctx.seen | {key})
                     out += [replace(c, kind=Resolution.CONFIG_FILE, origin=c.origin or (view.path, b.line),
                                     carrier=c.carrier or f"config:{name}", expression=c.expression or f"{name} = {b.value}")
@@ -354,6 +398,7 @@ class Evaluator:
             return [(ast.Dict(keys=[ast.Constant(k.arg) for k in node.keywords],
                               values=[k.value for k in node.keywords]), ctx)]
         if ctx.depth > MAX_DEPTH:
+            self._hits.append(_DEEP)
             return []
         if isinstance(node, ast.Name):
             return self._name_containers(node.id, ctx)
@@ -372,7 +417,7 @@ class Evaluator:
             name = _dotted(node.func)
             return [(inner, cctx) for view, fn in (self._functions(name, ctx) if name else ())
                     for b in view.bindings.get((fn.id, RETURNED), [])
-                    if (value := parse_expr(b.value)) is not None and ("returns", view.path, fn.id) not in ctx.seen
+                    if (value := parse_expr(b.value)) is not None and not self._cut(("returns", view.path, fn.id), ctx)
                     for inner, cctx in self.containers(value, Ctx(view, fn.id, ctx.depth + 1,
                                                                   ctx.seen | {("returns", view.path, fn.id)}))]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
@@ -385,7 +430,7 @@ class Evaluator:
         view = ctx.view
         for scope_id in view.chain(ctx.scope):
             key = ("containers", view.path, scope_id, name)
-            if key in ctx.seen:
+            if self._cut(key, ctx):
                 return []
             sub = ctx.deeper(key, scope=scope_id)
             bindings = view.bindings.get((scope_id, name), [])
@@ -424,12 +469,13 @@ class Evaluator:
         out += self._callers(scope, name, ctx)
         return [c for c in out if c.value is not None]
 
-    @staticmethod
-    def _fired(scope: Scope, view: FileView) -> bool:
+    def _fired(self, scope: Scope, view: FileView) -> bool:
         """A function handed to `fire.Fire` is a command line: its defaults are
         option defaults."""
-        return any(call.callee.endswith("Fire") and call.args and call.args[0].value == scope.name
-                   for call in view.facts.calls)
+        if view.path not in self._fire_memo:
+            self._fire_memo[view.path] = frozenset(call.args[0].value for call in view.facts.calls
+                                                   if call.callee.endswith("Fire") and call.args)
+        return scope.name in self._fire_memo[view.path]
 
     def _cli_param_default(self, node: ast.expr, ctx: Ctx) -> list[Candidate] | None:
         """typer's `name: str = typer.Option("x")` and the like."""
@@ -460,9 +506,14 @@ class Evaluator:
         params = [p.name for p in scope.params if not p.name.startswith("*")]
         if name not in params or _is_method(ctx.view, scope):
             return []
+        if self._ui_runs is None:
+            self._ui_runs = [(view, call) for last in ("Interface", *_UI_EVENTS)
+                             for view, call in self.repo.callers.get(last, ())][:MAX_CALLERS]
+            self._ui_handlers = frozenset((_argument(call, "fn", 0) or "").rpartition(".")[2] for _, call in self._ui_runs)
+        if scope.name not in self._ui_handlers:
+            return []
         out: list[Candidate] = []
-        runs = [(view, call) for last in ("Interface", *_UI_EVENTS) for view, call in self.repo.callers.get(last, ())]
-        for view, call in runs[:MAX_CALLERS]:
+        for view, call in self._ui_runs:
             fn = _argument(call, "fn", 0)
             if not fn or fn.rpartition(".")[2] != scope.name or not _runs_gradio(view, call) \
                     or not any(v is ctx.view and f is scope for v, f in self._functions(fn, Ctx(view, call.scope))):
@@ -470,7 +521,7 @@ class Evaluator:
             inputs = parse_expr(_argument(call, "inputs", 1) or "")
             components = inputs.elts if isinstance(inputs, (ast.List, ast.Tuple)) else [inputs]
             key = ("ui", view.path, call.line)
-            if params.index(name) < len(components) and key not in ctx.seen:
+            if params.index(name) < len(components) and not self._cut(key, ctx):
                 sub = Ctx(view, call.scope, ctx.depth + 1, ctx.seen | {key})
                 out += self._component_values(components[params.index(name)], sub)
         return out
@@ -503,7 +554,7 @@ class Evaluator:
         for caller_view, call, shift in self._calls_of(scope, view):
             at = None if index is None else index + shift
             key = ("caller", caller_view.path, call.line, name, index)
-            if key in ctx.seen:
+            if self._cut(key, ctx):
                 continue
             for value in [_argument(call, name, at)] if _argument(call, name, at) is not None else _splats(call, name, at):
                 node = parse_expr(value)
@@ -666,7 +717,7 @@ class Evaluator:
             return []
         other, attr = found
         key = ("import", other.path, attr)
-        if key in ctx.seen:
+        if self._cut(key, ctx):
             return []
         sub = Ctx(other, 0, ctx.depth + 1, ctx.seen | {key})
         return wrap(self.lookup(attr, sub), Resolution.CONSTANT)
@@ -726,7 +777,7 @@ class Evaluator:
             if found is not None:
                 other, attr = found
                 key = ("import", other.path, attr)
-                if key not in ctx.seen:
+                if not self._cut(key, ctx):
                     sub = Ctx(other, 0, ctx.depth + 1, ctx.seen | {key})
                     return self._name_containers(attr, sub) if raw else wrap(self.lookup(attr, sub), Resolution.CONSTANT)
             elif "." in rest:
@@ -749,7 +800,7 @@ class Evaluator:
         for cut in range(len(parts) - 2, 0, -1):
             other = self.repo.module(".".join(parts[:cut]), importer=view.path)
             key = ("module", ".".join(parts[:cut]), ".".join(parts[cut:]))
-            if other is not None and key not in ctx.seen:
+            if other is not None and not self._cut(key, ctx):
                 node = parse_expr(".".join(parts[cut:]))
                 sub = Ctx(other, 0, ctx.depth + 1, ctx.seen | {key})
                 return self.containers(node, sub) if raw else self.eval(node, sub)
@@ -789,7 +840,7 @@ class Evaluator:
             if imp is not None:  # `from settings import config`, where settings.py has `config = Config()`
                 target = self._module_attr(imp.target, view)
                 key = ("instance", imp.target)
-                if target is not None and key not in ctx.seen:
+                if target is not None and not self._cut(key, ctx):
                     found += self._instance_classes(target[1], Ctx(target[0], 0, ctx.depth + 1, ctx.seen | {key}))
                 break
         return found
@@ -851,7 +902,7 @@ class Evaluator:
             out += self._binding_result(b, Ctx(view, cls.id, ctx.depth + 1, ctx.seen | {("inst", view.path, cls.id, attr)}), raw)
         for method in view.methods_of(cls):
             key = ("inst", view.path, method.id, attr)
-            if key in ctx.seen:
+            if self._cut(key, ctx):
                 continue
             for b in view.bindings.get((method.id, f"self.{attr}"), []):
                 out += self._binding_result(b, Ctx(view, method.id, ctx.depth + 1, ctx.seen | {key}), raw)
@@ -871,7 +922,10 @@ class Evaluator:
 
     def _binding_result(self, b: Binding, ctx: Ctx, raw: bool):
         value = parse_expr(b.value)
-        if value is None or ctx.depth > MAX_DEPTH:
+        if value is None:
+            return []
+        if ctx.depth > MAX_DEPTH:
+            self._hits.append(_DEEP)
             return []
         if raw:
             return self.containers(value, ctx)
@@ -901,7 +955,7 @@ class Evaluator:
 
     def _option_default(self, view: FileView, call, ctx: Ctx) -> list[Candidate]:
         key = ("option", view.path, call.line)
-        if key in ctx.seen:
+        if self._cut(key, ctx):
             return []
         sub = Ctx(view, call.scope, ctx.depth + 1, ctx.seen | {key})
         is_absl = call.callee.rsplit(".", 1)[-1].startswith("DEFINE")
@@ -931,7 +985,7 @@ class Evaluator:
             if node is None:
                 return []
         key = ("field", view.path, b.line)
-        if key in ctx.seen:
+        if self._cut(key, ctx):
             return []
         sub = Ctx(view, scope.id, ctx.depth + 1, ctx.seen | {key})
         return [c for c in wrap(self.eval(node, sub), Resolution.DATACLASS_DEFAULT) if c.value is not None]
@@ -1035,7 +1089,7 @@ class Evaluator:
                for path, var in self.repo.dotenv.get(key.value, [])[:8] for value in var.values]
         for view, b in self.repo.env_assignments.get(key.value, [])[:8]:
             marker = ("environ", view.path, b.line)
-            if marker not in ctx.seen:
+            if not self._cut(marker, ctx):
                 sub = Ctx(view, b.scope, ctx.depth + 1, ctx.seen | {marker}, line=None)
                 out += [c for c in self._binding_result(b, sub, raw=False) if c.value is not None]
         return out
@@ -1135,8 +1189,11 @@ class Evaluator:
     def _returns(self, view: FileView, fn: Scope, ctx: Ctx) -> list[Candidate]:
         """What `fn` returns; its parameters take their defaults and the
         arguments of the repository's calls."""
+        return self._summarised(("returns", view.path, fn.id), ctx, lambda: self._returned(view, fn, ctx))
+
+    def _returned(self, view: FileView, fn: Scope, ctx: Ctx) -> list[Candidate]:
         key = ("returns", view.path, fn.id)
-        if key in ctx.seen:
+        if self._cut(key, ctx):
             return []
         sub = Ctx(view, fn.id, ctx.depth + 1, ctx.seen | {key})
         out: list[Candidate] = []
@@ -1440,16 +1497,21 @@ def _conditional(cands: list[Candidate]) -> list[Candidate]:
 
 
 def _dedupe(cands: list[Candidate]) -> list[Candidate]:
-    seen = set()
-    out = []
+    """Each candidate once, MAX_CANDIDATES at most: every distinct value first,
+    then the same values held in other calls (`via`), so that many calls
+    passing one value never crowd out another value."""
+    seen: set = set()
+    values: set = set()
+    out: list[Candidate] = []
+    again: list[Candidate] = []
     for c in cands:
-        key = (repr(c.value), c.kind, c.origin, c.via)
-        if key not in seen:
-            seen.add(key)
-            out.append(c)
-        if len(out) >= MAX_CANDIDATES:
-            break
-    return out
+        key = (repr(c.value), c.kind, c.origin)
+        if (key, c.via) in seen:
+            continue
+        seen.add((key, c.via))
+        (again if key in values else out).append(c)
+        values.add(key)
+    return (out + again)[:MAX_CANDIDATES]
 
 
 def _is_dict_call(node: ast.expr) -> bool:
