@@ -125,3 +125,14 @@ def test_a_bad_project_row_is_a_pattern_error() -> None:
 
     with pytest.raises(PatternError, match="layouts"):
         projects(Registry(apis=(), tables={}, version="bad-row", rows={"vendored": ({"name": "x", "layouts": "models/"},)}))
+
+
+def test_a_namespace_package_with_a_listed_projects_layout_is_vendored_but_a_namesake_is_not(tmp_path: Path) -> None:
+    roles, models = mine(tmp_path / "a", {
+        # ControlNet's `ldm/`: latent-diffusion's layout, no `__init__.py`
+        "ldm/models/diffusion/ddpm.py": "import torch\n", "ldm/modules/encoders/modules.py": load("org/ldm-clip"),
+        "cldm/model.py": load("org/own"),
+    })
+    assert roles == {"org/ldm-clip": "vendored", "org/own": "code"} and models == {"org/own"}
+    roles, _ = mine(tmp_path / "b", {"ldm/modules/encoders/modules.py": load("org/user-ldm")})  # no ddpm.py
+    assert roles == {"org/user-ldm": "code"}

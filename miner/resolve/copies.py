@@ -63,16 +63,17 @@ def _root(folder: str) -> str:
 
 
 def _packages_with_layout(tree: TreeEvidence, listed: tuple[Project, ...]) -> Iterator[str]:
-    """`.../<package>/` folders that are packages (an `__init__.py`) holding
-    every path of one of their project's layouts (`x/`: a folder)."""
+    """`.../<package>/` folders holding every path of one of their project's
+    layouts (`x/`: a folder), with or without an `__init__.py` (ControlNet's
+    `ldm/` is a namespace package)."""
     by_package = {p.package: p for p in listed if p.package and p.layouts}
     present = set(tree.py_paths)
-    for init in tree.py_paths:
-        parts = init.split("/")
-        if parts[-1] != "__init__.py" or len(parts) < 2 or parts[-2] not in by_package:
+    for folder in sorted(tree.folders):
+        name = folder.rsplit("/", 1)[-1]
+        if name not in by_package:
             continue
-        root = "/".join(parts[:-1]) + "/"
-        for layout in by_package[parts[-2]].layouts:
+        root = folder + "/"
+        for layout in by_package[name].layouts:
             if all((root + entry)[:-1] in tree.folders if entry.endswith("/") else root + entry in present
                    for entry in layout):
                 yield root
