@@ -28,7 +28,7 @@ from miner.previous import Previous
 from miner.records import FileFacts, FileKind, ParseStatus, Problem, RepoResult, RepoSpec, RepoStatus, SourceFile
 from miner.repolist import mark_duplicates, read_repo_list
 from miner.repos import RepoError, open_snapshot, remove_stale_clones
-from miner.resolve import resolve_repo
+from miner.resolve import Shard, ShardRows, merge_shards, resolve_repo, resolve_shard
 from miner.resolve.modules import referenced_files
 from miner.resolve.sourced import SOURCE_DEPTH
 from miner.resolve import tree
@@ -39,6 +39,7 @@ from miner import tables
 BATCH_BYTES = 2 * 1024 * 1024  # work sent to a worker at once
 GROUP_BYTES = 16 * 1024 * 1024  # bytes read ahead before extracting (bounds memory)
 SERIAL_BELOW = 256 * 1024  # less than this is extracted in-process: IPC would cost more
+SHARD_ABOVE = 4 * 1024 * 1024  # packed facts of a repository whose calls idle workers share in resolving
 REPO_BYTES = 1024 ** 3  # file contents one repository may hold while it is read, each blob counted once
 
 
@@ -645,10 +646,48 @@ def _resolve_group(group: list, jobs: int, registry: Registry) -> list[RepoResul
     if jobs <= 1 or size < SERIAL_BELOW:
         return [resolve_pending(p, registry) for p in group]
     pending = [p for p in group if isinstance(p, _Pending)]
-    outcomes = pool.run_tasks([delayed(resolve_pending)(p, registry) for p in pending], jobs=jobs)
-    done = {id(p): result or RepoResult(p.spec, RepoStatus.FAILED, error=f"resolution failed twice: {failure}"[:500])
-            for p, (result, failure) in zip(pending, outcomes)}
+    shards = {id(p): _shards(p, len(pending), jobs) for p in pending}
+    tasks = [delayed(resolve_pending)(p, registry) if shards[id(p)] == 1 else delayed(resolve_part)(p, registry, Shard(i, shards[id(p)]))
+             for p in pending for i in range(shards[id(p)])]
+    outcomes = iter(pool.run_tasks(tasks, jobs=jobs))
+    done = {}
+    for p in pending:
+        mine = [next(outcomes) for _ in range(shards[id(p)])]
+        failure = next((f for r, f in mine if r is None), None)
+        done[id(p)] = RepoResult(p.spec, RepoStatus.FAILED, error=f"resolution failed twice: {failure}"[:500]) \
+            if failure is not None else mine[0][0] if len(mine) == 1 else _from_parts(p, [r for r, _ in mine])
     return [done.get(id(p), p) for p in group]
+
+
+def _shards(pending: _Pending, repositories: int, jobs: int) -> int:
+    """Into how many tasks a repository's resolution is split: as many as there
+    are workers when there are fewer repositories than workers and the
+    repository is large (one commit; a history is resolved commit by commit)."""
+    size = sum(len(b) for b in pending.facts.values())
+    return jobs if repositories < jobs and size >= SHARD_ABOVE and len(pending.commits) == 1 else 1
+
+
+@dataclass(frozen=True)
+class _Part:
+    rows: ShardRows
+    problems: tuple[Problem, ...]  # the files that did not parse (shard 0 only)
+
+
+@pool.gc_paused
+def resolve_part(pending: _Pending, registry: Registry, shard: Shard) -> _Part:
+    """One shard of a one-commit repository's resolution (a task of the pool)."""
+    sha, _, chosen = pending.commits[0]
+    files = _unpacked(pending, chosen)
+    rows = resolve_shard(files, registry, repo=pending.spec.key, commit=sha, tree=pending.trees.get(sha),
+                         unread=pending.unread.get(sha), shard=shard)
+    return _Part(rows, tuple(_parse_problems(pending, files)) if shard.index == 0 else ())
+
+
+def _from_parts(pending: _Pending, parts: list[_Part]) -> RepoResult:
+    notes: list[str] = []
+    usages = merge_shards([p.rows for p in parts], notes)
+    sha, date, _ = pending.commits[0]
+    return _result(pending, usages, [*parts[0].problems], notes, [(sha, date)])
 
 
 @pool.gc_paused
@@ -682,9 +721,24 @@ def _resolved(pending: _Pending, registry: Registry) -> RepoResult:
             last_chosen, last_tree = chosen, evidence
         if date is not None:
             spans.see(usages, sha, date)
-    problems = list(pending.problems) + [
-        Problem(key, f.path, "parse", f.status.value, f.error or "") for f in head_facts if f.status != ParseStatus.OK
-    ] + [Problem(key, None, "resolve", "over_budget", note) for note in notes]
+    return _result(pending, usages, _parse_problems(pending, head_facts), notes, [], spans)
+
+
+def _parse_problems(pending: _Pending, files: list[FileFacts]) -> list[Problem]:
+    return [Problem(pending.spec.key, f.path, "parse", f.status.value, f.error or "")
+            for f in files if f.status != ParseStatus.OK]
+
+
+def _result(pending: _Pending, usages: list, parse_problems: list[Problem], notes: list[str],
+            dated: list[tuple[str | None, str | None]], spans: SpanTracker | None = None) -> RepoResult:
+    """The repository's result from its usages (at the last commit resolved);
+    `dated`: (commit, date) pairs still to give the usages' spans."""
+    spans = spans or SpanTracker()
+    for sha, date in dated:
+        if date is not None:
+            spans.see(usages, sha, date)
+    problems = list(pending.problems) + parse_problems + [
+        Problem(pending.spec.key, None, "resolve", "over_budget", note) for note in notes]
     usages = [replace(u, commit=pending.commit) if u.commit != pending.commit else u for u in usages]
     return RepoResult(pending.spec, RepoStatus.OK, commit=pending.commit, files_seen=pending.files_seen,
                       files_parsed=pending.parsed, files_cached=len(pending.facts) - pending.parsed,

@@ -110,6 +110,22 @@ def parse_expr(text: str) -> ast.expr | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    """A result of `Evaluator._summarised`, with what it depends on."""
+
+    found: tuple[Candidate, ...]
+    height: int  # how far below its starting depth the computation went
+    cut_at: int | None  # the starting depth, when the depth limit cut it short (then it holds there only)
+    footprint: frozenset  # the keys it followed: where one is followed already, a cycle would cut it
+    steps: int  # the evaluation steps it took, counted again when it is reused
+
+    def holds(self, ctx: Ctx, steps: int) -> bool:
+        """Whether computing it again in `ctx`, `steps` into the budget, gives the same."""
+        depth_ok = ctx.depth == self.cut_at if self.cut_at is not None else ctx.depth + self.height <= MAX_DEPTH
+        return depth_ok and steps + self.steps <= MAX_STEPS and self.footprint.isdisjoint(ctx.seen)
+
+
 class Evaluator:
     def __init__(self, repo: RepoView, unread: frozenset[str] | None = None):
         self.repo = repo
@@ -120,10 +136,13 @@ class Evaluator:
         self._memo: dict[tuple, list[Candidate]] = {}
         self._reach: dict[tuple[str, int, str, str], bool] = {}
         self._calls_of_memo: dict[tuple[str, int], list[tuple[FileView, CallSite, int]]] = {}
-        # Summaries: what a name, a function's return, holds in the repository, once
-        # computed in full (`_summarised`); `_hits` says what cut each computation short.
-        self._summaries: dict[tuple, tuple[Candidate, ...]] = {}
+        # Summaries (`_summarised`): what a name or a function's return holds, by key. While
+        # they are computed, `_hits` says what cut them short, `_trail` which keys they
+        # followed (a key, or the footprint of a summary reused), `_deepest` how deep they went.
+        self._summaries: dict[tuple, list[_Summary]] = {}
         self._hits: list[object] = []
+        self._trail: list[object] = []
+        self._deepest = 0
         self._fire_memo: dict[str, frozenset] = {}  # per file: the names handed to `fire.Fire`
         self._ui_runs: list[tuple[FileView, CallSite]] | None = None  # the calls that hand Gradio a function
         self._ui_handlers: frozenset = frozenset()  # the names those calls hand it
@@ -135,7 +154,7 @@ class Evaluator:
         if key not in self._memo:
             node = parse_expr(text)
             self._steps = 0
-            del self._hits[:]  # no evaluation is under way
+            del self._hits[:], self._trail[:]  # no evaluation is under way
             try:
                 ctx = self.narrow.pinned(guards, line, Ctx(view, scope, line=line))
                 found = self.eval(node, ctx)[:MAX_CANDIDATES] if node is not None and ctx is not None else []
@@ -151,34 +170,43 @@ class Evaluator:
 
     def _cut(self, key: object, ctx: Ctx) -> bool:
         """Whether `key` is being followed already (a cycle): then this path gives
-        nothing, and what is being computed holds only where `key` is seen."""
+        nothing. Either answer is part of what is being computed (`_summarised`)."""
         if key in ctx.seen:
             self._hits.append(key)
             return True
+        self._trail.append(key)
         return False
 
     def _summarised(self, key: tuple, ctx: Ctx, compute: Callable[[], list[Candidate]]) -> list[Candidate]:
-        """`compute()`, once per `key` for the repository: its result is kept when
-        nothing cut it short but a cycle that closed inside it (no limit, no key
-        of `ctx.seen`), for then it is the same wherever the key is met again.
-        This is what keeps the cost of a repository from growing with the number
-        of paths through it (a function called from many places is read once)."""
-        known = self._summaries.get(key)
-        if known is None and (known := self._summaries.get((*key, ctx.depth))) is not None:
-            self._hits.append(_DEEP)  # what holds at this depth only
-        if known is not None:
-            return list(known)
-        start = len(self._hits)
+        """`compute()`, read once and reused wherever it gives the same: where no
+        key it found unfollowed is followed, within the depth and step limits
+        it met (`_Summary.holds`). Reuse never changes a result, only its cost:
+        a function that many paths reach is read once, not once per path."""
+        for summary in self._summaries.get(key, ()):
+            if summary.holds(ctx, self._steps):
+                self._steps += summary.steps
+                self._trail.append(summary.footprint)
+                self._deepest = max(self._deepest, ctx.depth + summary.height)
+                return list(summary.found)
+        hits, trail, steps, deepest = len(self._hits), len(self._trail), self._steps, self._deepest
+        self._deepest = ctx.depth
         found = compute()
-        hits = list(itertools.islice(self._hits, start, None))
-        if not any(hit is _LIMIT or hit in ctx.seen for hit in hits):
-            self._summaries[key if _DEEP not in hits else (*key, ctx.depth)] = tuple(found)
+        cut = list(itertools.islice(self._hits, hits, None))
+        if not any(hit is _LIMIT or hit in ctx.seen for hit in cut):
+            footprint = frozenset().union(*(k if isinstance(k, frozenset) else (k,)
+                                             for k in itertools.islice(self._trail, trail, None)))
+            deep = _DEEP in cut or self._deepest > MAX_DEPTH
+            self._summaries.setdefault(key, []).append(_Summary(
+                tuple(found), self._deepest - ctx.depth, ctx.depth if deep else None, footprint, self._steps - steps))
+        self._deepest = max(deepest, self._deepest)
         return found
 
     def eval(self, node: ast.expr, ctx: Ctx) -> list[Candidate]:
         self._steps += 1
         if self._steps % 256 == 1 and time.monotonic() > self._deadline:
             self.out_of_time = True
+        if ctx.depth > self._deepest:
+            self._deepest = ctx.depth
         if ctx.depth > MAX_DEPTH:
             self._hits.append(_DEEP)
             return []
