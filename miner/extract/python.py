@@ -575,6 +575,7 @@ def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[tupl
 
 
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_KEYWORDS = frozenset(k.encode() for k in keyword.kwlist)
 # Bindings the statement walk does not keep: `x += 1`, `... as x` (with, except,
 # import), `global x` / `nonlocal x, y`.
 _OPAQUE = re.compile(rb"(?<![\w.])([A-Za-z_]\w*+)\s*(?:\*\*|//|>>|<<|[-+*/%&|^@])=|\bas\s+([A-Za-z_]\w*+)|"
@@ -604,8 +605,8 @@ def _loose_names(state: _State, calls: tuple[tuple[CallSite, int], ...]) -> froz
             accounted[match.group()] += 1
     for start, end in state.import_spans:
         accounted.update(_IDENTIFIER.findall(src, start, end))
-    return frozenset(name.decode("utf-8", "replace") for name, count in mentioned.items()
-                     if count > accounted[name] and not keyword.iskeyword(name.decode("ascii", "replace")))
+    loose = {name for name, count in mentioned.items() if count > accounted.get(name, 0)}
+    return frozenset(name.decode("utf-8", "replace") for name in loose - _KEYWORDS)
 
 
 def _guards(call: ts.Node, state: _State) -> tuple[Guard, ...]:
