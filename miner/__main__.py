@@ -11,6 +11,10 @@ import sys
 if sys.path and sys.path[0] in ("", os.getcwd()) and not sys.flags.safe_path:
     del sys.path[0]
 
-from miner.cli import main_entry  # noqa: E402 - after the path is made safe
+try:
+    from miner.cli import main_entry  # noqa: E402 - after the path is made safe
+except KeyboardInterrupt:  # Ctrl-C while the libraries load: nothing was started, nothing written
+    sys.stderr.write("interrupted: nothing done\n")
+    sys.exit(130)
 
 main_entry()
