@@ -181,7 +181,8 @@ def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: P
     big = make_repo(tmp_path / "big", files)
     process = subprocess.Popen([sys.executable, "-m", "miner", "mine", "--repos", str(listing_of(tmp_path, big)),
                                 "--out", str(out), "--jobs", jobs], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=_ctrl_c_as_in_a_terminal)
     while process.poll() is None and not WAITS[when](out, process.pid):
         time.sleep(0.005)
     os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: the whole foreground group
@@ -193,6 +194,12 @@ def test_ctrl_c_keeps_the_previous_tables_and_exits_130(tmp_path: Path, small: P
     while session_processes(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert session_processes(process.pid) == []
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A run started in the background by a shell (a CI runner) inherits SIGINT
+    ignored; at a terminal it is not."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _worker_importing(pid: int) -> bool:
