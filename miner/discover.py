@@ -161,14 +161,51 @@ def imported_modules(data: bytes) -> set[str]:
                 if name == "*":
                     continue
                 dotted = module + name if module.endswith(".") else f"{module}.{name}"
-                word = alias.encode()
-                line = match.group(0)
-                if data.count(word) <= line.count(word) + data.count(b'"' + word + b'"') + data.count(b"'" + word + b"'"):
+                if _only_imported(data, alias.encode(), match.start(), match.end()):
                     dotted = REEXPORT + dotted
                 found.add(dotted)
-    if b"exec" in data:
+    if b"exec(" in data:  # as `_EXEC_FILE` needs
         found.update(executed_modules(data))
     return {m for m in found if m}
+
+
+def _only_imported(data: bytes, word: bytes, start: int, end: int) -> bool:
+    """Whether `data` names `word` only on its import line (`start`:`end`) and
+    as a quoted string (`__all__`): no more mentions than the line and the
+    quoted ones, as `bytes.count` counts them. Most names are used just below
+    their import: the mentions are walked from there, and the first plain one
+    that stands alone decides (a mention inside a longer name decides too,
+    unless the word may overlap itself: `settings` ends as it starts)."""
+    overlaps = None
+    for begin, stop in ((end, len(data)), (0, start)):
+        closed = -1  # the closing quote of the last quoted mention: `count` does not use it twice
+        at = data.find(word, begin, stop)
+        while at != -1:
+            after = at + len(word)
+            quote = data[at - 1:at] if at else b""
+            if quote in (b'"', b"'") and data[after:after + 1] == quote and at - 1 != closed:
+                closed = after
+            elif not (_word_byte(data, at - 1) or _word_byte(data, after)):
+                return False
+            else:
+                if overlaps is None:
+                    overlaps = _overlaps(word)
+                if not overlaps:
+                    return False
+            at = data.find(word, after, stop)
+    if not (_overlaps(word) if overlaps is None else overlaps):
+        return True
+    line = data[start:end]
+    return data.count(word) <= line.count(word) + data.count(b'"' + word + b'"') + data.count(b"'" + word + b"'")
+
+
+def _overlaps(word: bytes) -> bool:
+    """Whether two mentions of `word` can share bytes: a prefix ends it."""
+    return any(word[:k] == word[-k:] for k in range(1, len(word)))
+
+
+def _word_byte(data: bytes, at: int) -> bool:
+    return 0 <= at < len(data) and (data[at:at + 1].isalnum() or data[at:at + 1] == b"_" or data[at] >= 0x80)
 
 
 _EXEC_FILE = re.compile(rb"""\bexec\(\s*open\(\s*(?:(["'])(?:\./)?([\w./-]+)\.py\1|([^)]*))""")

@@ -53,3 +53,25 @@ def test_import_scan_agrees_with_finditer(lines: list[str], newline: str) -> Non
     data = newline.join(lines).encode()
     expected = [m.groups() for m in discover._IMPORT.finditer(data)]
     assert [m.groups() for m in discover._import_lines(data)] == expected
+
+
+def counted_only_imported(data: bytes, word: bytes, start: int, end: int) -> bool:
+    """`_only_imported`'s definition: every mention counted."""
+    line = data[start:end]
+    return data.count(word) <= line.count(word) + data.count(b'"' + word + b'"') + data.count(b"'" + word + b"'")
+
+
+# Words that may overlap themselves (`aa`, `aba`) or not (`ab`), mentioned plain,
+# quoted, inside longer names, and with quotes shared between mentions (`"ab"ab"`).
+TEXT = st.lists(st.sampled_from(["a", "b", "_", "ab", "aba", "aa", '"', "'", " ", "\n", ".", "(", "x"]), max_size=24)
+
+
+@settings(max_examples=600, derandomize=True, deadline=None)
+@given(TEXT, TEXT, st.sampled_from(["ab", "aba", "aa", "a", "b_a"]))
+def test_reexport_marking_agrees_with_counting(before: list[str], after: list[str], word: str) -> None:
+    line = f"from m import {word}"
+    data = ("".join(before) + "\n" + line + "\n" + "".join(after)).encode()
+    start = len("".join(before).encode()) + 1
+    end = start + len(line)
+    assert discover._only_imported(data, word.encode(), start, end) == counted_only_imported(
+        data, word.encode(), start, end)
