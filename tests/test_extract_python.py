@@ -4,6 +4,8 @@ tree-sitter query for every call, filtered by callee), with the same
 comprehensions around them, however a call is laid out."""
 from __future__ import annotations
 
+import re
+
 import tree_sitter as ts
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -105,3 +107,35 @@ def test_odd_layouts_are_found() -> None:
     assert not any(line == first + 5 for line, _ in calls)
     assert (first + 6, "AutoModel.from_pretrained") in calls
     assert any(b.target == "n" and b.value == "('x', 'y')" for b in facts.bindings)
+
+
+# The opaque names' definition: one alternation over the text, as `finditer` reads it.
+_ONE_PASS = re.compile(rb"(?<![\w.])([A-Za-z_]\w*+)\s*(?:\*\*|//|>>|<<|[-+*/%&|^@])=|\bas\s+([A-Za-z_]\w*+)|"
+                       rb"\b(?:global|nonlocal)\s+([A-Za-z_][\w \t,]*)")
+
+
+def one_pass_opaque(src: bytes) -> frozenset[str]:
+    return frozenset(n.decode() for m in _ONE_PASS.finditer(src) for g in m.groups() if g
+                     for n in P._IDENTIFIER.findall(g))
+
+
+OPAQUE_PIECES = st.sampled_from([
+    "x", "self.", "a[i]", " ", "\n", "\t", "+=", "-=", "**=", "//=", ">>=", "<<=", "<=", ">=", "==", "=", "*=",
+    "|=", "@=", "%=", "1", "as", " as ", "has", "class", "global", "nonlocal", ",", "#", '"', "_y", "with f() as g",
+])
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.lists(OPAQUE_PIECES, max_size=16))
+def test_opaque_names_hold_those_of_one_pass(pieces: list[str]) -> None:
+    """Each pattern is searched on its own, so a match no longer hides the next
+    (`... as global labelled`): the names found hold the one pass's, and add
+    only names another statement's match would have hidden."""
+    src = "".join(pieces).encode()
+    assert P._opaque_names(src) >= one_pass_opaque(src)
+
+
+def test_opaque_names_of_each_statement() -> None:
+    src = b"n += 1\nm **= 2\nself.k += 1\na[i] -= 1\nif a <= b >= c: pass\nwith f() as h:\n    global g1, g2\n" \
+          b"import os as o\nz<<=1\n# treating it as global labelled a log\n"
+    assert P._opaque_names(src) == {"n", "m", "h", "g1", "g2", "o", "z", "global", "labelled", "a", "log"}

@@ -577,20 +577,44 @@ def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[tupl
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _KEYWORDS = frozenset(k.encode() for k in keyword.kwlist)
 # Bindings the statement walk does not keep: `x += 1`, `... as x` (with, except,
-# import), `global x` / `nonlocal x, y`.
-_OPAQUE = re.compile(rb"(?<![\w.])([A-Za-z_]\w*+)\s*(?:\*\*|//|>>|<<|[-+*/%&|^@])=|\bas\s+([A-Za-z_]\w*+)|"
-                     rb"\b(?:global|nonlocal)\s+([A-Za-z_][\w \t,]*)")
+# import), `global x` / `nonlocal x, y`. Each pattern starts with a literal, which
+# `re` finds fast; the word boundary is a lookbehind after it.
+_AUGMENTED = re.compile(rb"=(?<=[-+*/%&|^@<>]=)")
+_OPAQUE = tuple(re.compile(p) for p in (rb"as(?<!\was)\s+([A-Za-z_]\w*+)",
+                                         rb"global(?<!\wglobal)\s+([A-Za-z_][\w \t,]*)",
+                                         rb"nonlocal(?<!\wnonlocal)\s+([A-Za-z_][\w \t,]*)"))
+_SPACE = frozenset(b" \t\n\r\f\v")
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 def _opaque_names(src: bytes) -> frozenset[str]:
     """Names some statement binds in a way `bindings` does not show (read from the
     text: a mention in a string or comment only adds names, which is safe)."""
-    out: set[str] = set()
-    for match in _OPAQUE.finditer(src):
-        for group in match.groups():
-            if group:
-                out.update(n.decode("utf-8", "replace") for n in _IDENTIFIER.findall(group))
-    return frozenset(out)
+    found = {src[start:end] for start, end in map(_augmented_target, _AUGMENTED.finditer(src)) if start < end}
+    for pattern in _OPAQUE:
+        for match in pattern.finditer(src):
+            found.update(_IDENTIFIER.findall(match.group(1)))
+    return frozenset(n.decode("utf-8", "replace") for n in found)
+
+
+def _augmented_target(match: re.Match[bytes]) -> tuple[int, int]:
+    """The span of the plain name before `op=` (`x += 1`, `n **= 2`); empty for
+    `self.x += 1`, `a[i] += 1` and comparisons (`a <= b`)."""
+    src, at = match.string, match.start() - 1
+    op = src[at]
+    if op in b"<>" or (op in b"*/" and at and src[at - 1] == op):
+        if not at or src[at - 1] != op:
+            return 0, 0
+        at -= 1
+    end = at
+    while end and src[end - 1] in _SPACE:
+        end -= 1
+    start = end
+    while start and src[start - 1] in _WORD:
+        start -= 1
+    if start == end or src[start] in b"0123456789" or (start and src[start - 1] == ord(".")):
+        return 0, 0
+    return start, end
 
 
 def _loose_names(state: _State, calls: tuple[tuple[CallSite, int], ...]) -> frozenset[str]:
