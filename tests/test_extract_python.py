@@ -5,6 +5,7 @@ comprehensions around them, however a call is laid out."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import tree_sitter as ts
 from hypothesis import given, settings
@@ -139,3 +140,20 @@ def test_opaque_names_of_each_statement() -> None:
     src = b"n += 1\nm **= 2\nself.k += 1\na[i] -= 1\nif a <= b >= c: pass\nwith f() as h:\n    global g1, g2\n" \
           b"import os as o\nz<<=1\n# treating it as global labelled a log\n"
     assert P._opaque_names(src) == {"n", "m", "h", "g1", "g2", "o", "z", "global", "labelled", "a", "log"}
+
+
+def test_walrus_bindings_come_in_source_order() -> None:
+    """tree-sitter's capture lists come in an order that varies from run to
+    run: the facts (and the cache's bytes) must not."""
+    src = "".join(f"def f{i}(x):\n    if (m{i} := x.get('k{i}')):\n        return m{i}\n" for i in range(40))
+    runs = {P.extract_python("w.py", src, keywords=KEYWORDS).bindings for _ in range(8)}
+    assert len(runs) == 1
+    walrus = [b.line for b in runs.pop() if b.target.startswith("m")]
+    assert walrus == sorted(walrus) and len(walrus) == 40
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(["a", "_", "1", "e5", "0x1F", " ", ".", "é", "\n", "b_2", "12", "(", "if"]), max_size=20))
+def test_identifiers_count_as_the_regex_does(pieces: list[str]) -> None:
+    src = "".join(pieces).encode()
+    assert P._identifiers(src) == Counter(P._IDENTIFIER.findall(src))

@@ -523,7 +523,8 @@ def _return(node: ts.Node, scope: int, state: _State) -> None:
 def _walrus_bindings(root: ts.Node, state: _State) -> None:
     """`(name := value)` binds `name` in the innermost function or class
     around it (a comprehension's too, as Python does)."""
-    for node in ts.QueryCursor(_WALRUS).captures(root).get("walrus", []):
+    # In source order: a capture list's order varies from run to run.
+    for node in sorted(ts.QueryCursor(_WALRUS).captures(root).get("walrus", []), key=lambda n: n.start_byte):
         name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
         if name is None or value is None:
             continue
@@ -619,9 +620,9 @@ def _augmented_target(match: re.Match[bytes]) -> tuple[int, int]:
 
 def _loose_names(state: _State, calls: tuple[tuple[CallSite, int], ...]) -> frozenset[str]:
     """Names the file mentions other than as a kept call's callee, a definition's
-    name or inside an import statement: counted, not walked (one regex pass)."""
+    name or inside an import statement: counted, not walked."""
     src = state.src
-    mentioned = Counter(_IDENTIFIER.findall(src))
+    mentioned = _identifiers(src)
     accounted: Counter = Counter()
     for at in [at for _, at in calls] + state.def_names:
         match = _IDENTIFIER.match(src, at)
@@ -629,8 +630,22 @@ def _loose_names(state: _State, calls: tuple[tuple[CallSite, int], ...]) -> froz
             accounted[match.group()] += 1
     for start, end in state.import_spans:
         accounted.update(_IDENTIFIER.findall(src, start, end))
-    loose = {name for name, count in mentioned.items() if count > accounted.get(name, 0)}
-    return frozenset(name.decode("utf-8", "replace") for name in loose - _KEYWORDS)
+    loose = (mentioned.keys() - accounted.keys()) | {n for n, count in accounted.items() if mentioned[n] > count}
+    return frozenset(b" ".join(loose - _KEYWORDS).decode("ascii").split())  # identifiers are ASCII
+
+
+_NOT_WORD_TO_SPACE = bytes(b if b in _WORD else 32 for b in range(256))
+
+
+def _identifiers(src: bytes) -> Counter:
+    """`Counter(_IDENTIFIER.findall(src))`, twice as fast: the words between
+    non-word bytes, less their leading digits (`1e5` holds `e5`)."""
+    found = Counter(src.translate(_NOT_WORD_TO_SPACE).split())
+    for word in [w for w in found if w[0] in b"0123456789"]:
+        count, name = found.pop(word), word.lstrip(b"0123456789")
+        if name:
+            found[name] += count
+    return found
 
 
 def _guards(call: ts.Node, state: _State) -> tuple[Guard, ...]:
