@@ -91,6 +91,7 @@ class Evaluator(Values, Names, Attributes, Calls, Sources):
         self._trail: list[object] = []
         self._deepest = 0
         self._fire_memo: dict[str, frozenset] = {}  # per file: the names handed to `fire.Fire`
+        self._defining_memo: dict[tuple[str, str, str, int], FileView | None] = {}  # Names._defining_view
         self._ui_runs: list[tuple[FileView, CallSite]] | None = None  # the calls that hand Gradio a function
         self._ui_handlers: frozenset = frozenset()  # the names those calls hand it
 

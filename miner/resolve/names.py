@@ -137,7 +137,14 @@ class Names:
 
     def _defining_view(self, module: str, name: str, importer: str, depth: int = 0) -> FileView | None:
         """The file that defines `module.name`, following re-exports
-        (`from .backbones import load` in a package's `__init__.py`)."""
+        (`from .backbones import load` in a package's `__init__.py`). The facts
+        do not change while a repository resolves: each answer is kept."""
+        key = (module, name, importer, depth)
+        if key not in self._defining_memo:
+            self._defining_memo[key] = self._find_defining_view(module, name, importer, depth)
+        return self._defining_memo[key]
+
+    def _find_defining_view(self, module: str, name: str, importer: str, depth: int) -> FileView | None:
         view = self.repo.module(module, importer=importer) if module else None
         if view is None or depth > 5 or view.defs.get(name):
             return view
