@@ -64,14 +64,15 @@ def pack(facts: FileFacts) -> bytes:
     """Facts as nested tuples of plain values, marshalled: several times faster
     both ways than pickling hundreds of thousands of record objects."""
     param, arg, guard = _fields_of(Param), _fields_of(Arg), _fields_of(Guard)  # C-level getters: no Python frame per record
+    # An enum's `.value` is a descriptor call; a record without guards keeps its empty tuple.
     return marshal.dumps((
         PACK_FORMAT, facts.path, facts.kind.value, facts.status.value, facts.error,
-        tuple((s.id, s.parent, s.kind.value, s.name, s.line, tuple(map(param, s.params)), s.bases,
-               s.decorators) for s in facts.scopes),
+        tuple((s.id, s.parent, _VALUES[s.kind], s.name, s.line, tuple(map(param, s.params)) if s.params else (),
+               s.bases, s.decorators) for s in facts.scopes),
         tuple(map(_fields_of(Import), facts.imports)),
-        tuple((b.scope, b.target, b.value, b.kind.value, b.line, b.top, tuple(map(guard, b.guards)))
+        tuple((b.scope, b.target, b.value, _VALUES[b.kind], b.line, b.top, b.guards and tuple(map(guard, b.guards)))
               for b in facts.bindings),
-        tuple((c.scope, c.callee, tuple(map(arg, c.args)), c.line, c.text, tuple(map(guard, c.guards)))
+        tuple((c.scope, c.callee, tuple(map(arg, c.args)), c.line, c.text, c.guards and tuple(map(guard, c.guards)))
               for c in facts.calls),
         tuple(map(_fields_of(ShellArg), facts.shell_args)),
         tuple(map(_fields_of(ConfigValue), facts.config_values)),
@@ -83,10 +84,11 @@ def pack(facts: FileFacts) -> bytes:
     ))
 
 
-# Enum lookups by value, without the cost of calling the class for each of
-# hundreds of thousands of records.
+# Enum lookups by value, and values by member, without the cost of calling the
+# class (or the `value` descriptor) for each of hundreds of thousands of records.
 _BIND_KINDS = {k.value: k for k in BindKind}
 _SCOPE_KINDS = {k.value: k for k in ScopeKind}
+_VALUES = {k: k.value for kinds in (BindKind, ScopeKind) for k in kinds}
 
 
 def unpack(packed: bytes, path: str) -> FileFacts | None:
