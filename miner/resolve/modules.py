@@ -8,6 +8,7 @@ when several files answer to a name, the one closest to the importer wins.
 """
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections import defaultdict
 
@@ -82,8 +83,12 @@ class ModuleIndex:
 
 def relative_target(module: str, importer: str) -> str:
     """The path, without `.py`, that a relative import (`..pkg.mod`) in `importer` names."""
+    return _relative_in(module, posixpath.dirname(importer))
+
+
+@functools.lru_cache(maxsize=65536)  # the files of a package share their imports
+def _relative_in(module: str, base: str) -> str:
     level = len(module) - len(module.lstrip("."))
-    base = posixpath.dirname(importer)
     for _ in range(level - 1):
         base = posixpath.dirname(base)
     rest = module[level:].replace(".", "/")
