@@ -20,6 +20,7 @@ from functools import lru_cache
 from time import monotonic
 from dataclasses import dataclass, field
 
+import ahocorasick_rs
 import tree_sitter as ts
 import tree_sitter_python as tsp
 
@@ -709,18 +710,17 @@ def _candidate_calls(root: ts.Node, src: bytes, static: frozenset[bytes], names:
         parent = node.parent
         if parent is not None and parent.type == "call" and parent.child_by_field_id(_ARGUMENTS) == node:
             yield parent
-    for head in heads:  # `head.x.y(...)`, `head.x().y(...)`: calls starting at the head
-        needle = head + b"."
-        at = src.find(needle)
-        while at >= 0:
-            node = root.descendant_for_byte_range(at, at + len(head))
-            if node.type == "identifier" and node.start_byte == at:
-                parent = node.parent
-                while parent is not None and parent.start_byte == at:
-                    if parent.type == "call" and parent.child_by_field_id(_FUNCTION) == node:
-                        yield parent
-                    node, parent = parent, parent.parent
-            at = src.find(needle, at + 1)
+    # `head.x.y(...)`, `head.x().y(...)`: calls starting at a head, every head found in one pass
+    needles = [head + b"." for head in heads]
+    for _, at, end in ahocorasick_rs.BytesAhoCorasick(needles).find_matches_as_indexes(src, overlapping=True) \
+            if needles else ():
+        node = root.descendant_for_byte_range(at, end - 1)
+        if node.type == "identifier" and node.start_byte == at:
+            parent = node.parent
+            while parent is not None and parent.start_byte == at:
+                if parent.type == "call" and parent.child_by_field_id(_FUNCTION) == node:
+                    yield parent
+                node, parent = parent, parent.parent
 
 
 def _called_spans(src: bytes, static: frozenset[bytes], names: set[bytes]) -> Iterator[tuple[int, int]]:
