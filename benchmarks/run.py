@@ -9,7 +9,9 @@ On the corpus of `benchmarks.corpus`, in one run on one machine, it measures
 - a parse floor: a bare tree-sitter parse of exactly the prefiltered files, in
   1 process and in 2 (joblib loky, batches of ~2 MB);
 - the miner itself, run as the CLI in a subprocess: a cold run with 2 jobs and
-  with 1 job (the fastest of `--repeat` each), an unchanged re-run, a re-run
+  with 1 job (the fastest of `--repeat` each), the 2-job cold run of the code
+  at `--baseline` (a commit: by default the one before issue 14's cross-file
+  reach) alternated with more of the code measured, an unchanged re-run, a re-run
   after a one-file commit, and the peak memory of the process tree (PSS summed
   over the CLI and its workers, sampled from /proc) at the small and the full size;
 - the honest floor (`benchmarks.floor`: read + prefilter + a parse of every
@@ -37,6 +39,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -60,6 +63,10 @@ JOBS = 2
 BATCH_BYTES = 2 * 1024 * 1024  # the miner's batch size, for the parallel parse floor
 SAMPLE_S = 0.05  # memory sampling period
 SLOWEST = 5  # repositories reported alone
+# The code before issue 14's cross-file reach: its cold mine is the reference of
+# that issue's cost target (no more than 15% more cold-mine time).
+BASELINE = "e1e8d70"
+BASELINE_TARGET = 1.15
 GiB = 1024 ** 3
 MB = 1e6
 _SUMMARY = {
@@ -479,6 +486,18 @@ def snapshot_code(scratch: Path) -> Path:
     return dest
 
 
+def snapshot_commit(scratch: Path, rev: str) -> Path:
+    """`miner/` and `patterns/` as they were at commit `rev` (git archive)."""
+    dest = scratch / f"src-{rev}"
+    dest.mkdir(parents=True)
+    with tempfile.TemporaryFile() as tar:
+        git.Repo(ROOT).archive(tar, treeish=rev, path=["miner", "patterns"])
+        tar.seek(0)
+        with tarfile.open(fileobj=tar) as archive:
+            archive.extractall(dest, filter="data")
+    return dest
+
+
 def code_version() -> str:
     """The commit of the work tree, and whether miner/ or patterns/ differ from it."""
     try:
@@ -674,7 +693,7 @@ class Context:
     py_mb: float
 
 
-def bench(size: str, repeat: int, scratch: Path) -> Results:
+def bench(size: str, repeat: int, scratch: Path, baseline: str = BASELINE) -> Results:
     results = Results()
     version = code_version()  # of the code as the snapshot takes it, not as it is at the end
     code = snapshot_code(scratch)
@@ -699,6 +718,8 @@ def bench(size: str, repeat: int, scratch: Path) -> Results:
     results.add(*rows)
 
     cold2, out2, cold1 = cold_phase(ctx, floors, pre, results)
+    if baseline:
+        baseline_phase(ctx, cold2, baseline, results)
     log("honest floor and resolution time")
     per_repo = honest_floor_phase(ctx, registry, pf, cold2, cold1, out2, results)
     slowest_phase(ctx, per_repo, results)
@@ -734,6 +755,35 @@ def cold_phase(ctx: Context, floors: dict[int, float], pre: PrefilterResult,
             "and Python files importing or imported by prefiltered ones; the parse floor covers only the "
             "prefiltered .py/.ipynb files")
     return cold2, out2, cold1
+
+
+def baseline_phase(ctx: Context, cold: MineRun, rev: str, results: Results) -> None:
+    """Cold mines with JOBS jobs of the code at commit `rev` on the same corpus,
+    alternated with as many more of the code measured (so that both see the
+    same load); the fastest of each, and the ratio."""
+    try:
+        code = snapshot_commit(ctx.scratch, rev)
+    except (git.GitError, ValueError, tarfile.TarError) as exc:
+        results.notes.append(f"baseline {rev} skipped: its code could not be taken from git: "
+                             + " ".join(str(exc).split())[:300])
+        return
+    then: list[MineRun] = []
+    now = [cold]
+    for i in range(max(1, ctx.repeat)):
+        for label, src, runs in (("baseline", code, then), ("cold2-again", ctx.code, now)):
+            log(f"cold mine, {JOBS} jobs, {label} run {i + 1}/{ctx.repeat}")
+            out = ctx.scratch / f"{label}-{i}"
+            runs.append(run_mine(ctx.corpus.list_file, out, JOBS, src))
+            shutil.rmtree(out, ignore_errors=True)
+    base, best = min(then, key=lambda r: r.seconds), min(now, key=lambda r: r.seconds)
+    ratio = best.seconds / base.seconds
+    results.add(Row(f"cold mine, {JOBS} jobs, against {rev}", fmt_s(best.seconds),
+                    f"{rev}: {fmt_s(base.seconds)}, fastest of {len(then)} alternated with {len(now) - 1} more of "
+                    f"the code measured (fastest of {len(now)}); CPU {fmt_s(best.cpu_s)} against "
+                    f"{fmt_s(base.cpu_s)} ({fmt_ratio(best.cpu_s / base.cpu_s)}); {best.parsed} files parsed against "
+                    f"{base.parsed}; {best.usages} usages against {base.usages}, {best.pairs} (repo, model) pairs "
+                    f"against {base.pairs}",
+                    fmt_ratio(ratio) + f" of {rev}", f"≤ {BASELINE_TARGET}x", ratio <= BASELINE_TARGET))
 
 
 def honest_floor_phase(ctx: Context, registry, pf: discover.Prefilter, cold2: MineRun, cold1: MineRun,
@@ -861,9 +911,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="corpus size for the timings (memory is also measured at the small size)")
     parser.add_argument("--repeat", type=int, default=2, help="cold mines per job count; the fastest is kept")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the Markdown table")
+    parser.add_argument("--baseline", default=BASELINE,
+                        help="a commit whose cold mine the code measured is compared with ('' for none)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ptm-bench-") as tmp:
-        results = bench(args.size, args.repeat, Path(tmp))
+        results = bench(args.size, args.repeat, Path(tmp), args.baseline)
     table = markdown(results, f"ptm-miner benchmark ({args.size} corpus)")
     print(table)
     args.results.write_text(table, encoding="utf-8")
