@@ -125,7 +125,24 @@ class Values:
             if node.func.id == "enumerate":
                 return [[[Candidate(i, Resolution.LITERAL)], *row] for i, row in enumerate(rows)]
             return rows
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+            # `for m in available_models()`, which returns `list(_MODELS.keys())`: the items of what it returns
+            return [row for value, sub in self._returned_expressions(node, ctx) for row in self.iterate(value, sub)]
         return []
+
+    def _returned_expressions(self, call: ast.Call, ctx: Ctx) -> list[tuple[ast.expr, Ctx]]:
+        """The expressions the in-repo functions that `call` may run return,
+        each with the context of its function."""
+        name = _dotted(call.func)
+        out = []
+        for view, fn in self._functions(name, ctx) if name else ():
+            key = ("returns", view.path, fn.id)
+            if self._cut(key, ctx):
+                continue
+            sub = Ctx(view, fn.id, ctx.depth + 1, ctx.seen | {key})
+            out += [(value, sub) for b in view.bindings.get((fn.id, RETURNED), [])
+                    if (value := parse_expr(b.value)) is not None]
+        return out
 
     def _dict_items(self, d: ast.Dict, which: str, ctx: Ctx) -> list[list[list[Candidate]]]:
         rows = []
@@ -165,12 +182,8 @@ class Values:
                     for value in _picked(_entries(outer), keys, narrowed)
                     for inner, cctx in self.containers(value, cctx.deeper())]
         if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):  # `all_models()`
-            name = _dotted(node.func)
-            return [(inner, cctx) for view, fn in (self._functions(name, ctx) if name else ())
-                    for b in view.bindings.get((fn.id, RETURNED), [])
-                    if (value := parse_expr(b.value)) is not None and not self._cut(("returns", view.path, fn.id), ctx)
-                    for inner, cctx in self.containers(value, Ctx(view, fn.id, ctx.depth + 1,
-                                                                  ctx.seen | {("returns", view.path, fn.id)}))]
+            return [(inner, cctx) for value, sub in self._returned_expressions(node, ctx)
+                    for inner, cctx in self.containers(value, sub)]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.containers(node.left, ctx.deeper()), self.containers(node.right, ctx.deeper())
             if left and right and isinstance(left[0][0], (ast.List, ast.Tuple)) and isinstance(right[0][0], (ast.List, ast.Tuple)):
