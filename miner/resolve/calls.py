@@ -35,6 +35,7 @@ class Calls:
                 out += [replace(c, via=c.via | {tag}) for c in found]
         out += self._click_default(scope, name, ctx)
         out += self._ui_inputs(scope, name, ctx)
+        out += self._parametrized(scope, name, ctx)
         out += self._callers(scope, name, ctx)
         return [c for c in out if c.value is not None]
 

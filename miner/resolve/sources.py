@@ -2,11 +2,14 @@
 (argparse, absl, click, typer and `fire.Fire` defaults and choices, dataclass
 argument fields), the shell scripts that pass them, environment variables
 (getters, dotenv files, `os.environ[...] = ...`), `sys.argv`, Gradio and
-Streamlit inputs, and config files (YAML/JSON/TOML, Hydra groups).
+Streamlit inputs, the values a test runner calls a test with (pytest's
+`parametrize`, `parameterized.expand`), and config files (YAML/JSON/TOML,
+Hydra groups).
 """
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 
 from miner.records import Binding, CallSite, Resolution, Scope, ScopeKind
@@ -16,6 +19,8 @@ from miner.resolve.syntax import _argument, _call_arg, _callee_name, _dotted, _i
 
 _UI_EVENTS = ("click", "submit", "change")  # gradio: `component.click(fn, inputs=[...])`
 _UI_COMPONENTS_WITH_CHOICES = frozenset({"Dropdown", "Radio", "CheckboxGroup"})  # gradio: choices come first
+_PARAMETRIZE = frozenset({"pytest.mark.parametrize", "_pytest.mark.parametrize"})
+_EXPAND = frozenset({"parameterized.parameterized.expand", "parameterized.parameterized", "parameterized.expand"})
 
 
 class Sources:
@@ -49,6 +54,36 @@ class Sources:
             default = _call_arg(node, None, "default")
             if name in names and default is not None:
                 out += wrap(self.eval(default, ctx.deeper()), Resolution.ARGPARSE_DEFAULT)
+        return out
+
+    def _parametrized(self, scope: Scope, name: str, ctx: Ctx) -> list[Candidate]:
+        """The values a test runner calls a test with: pytest's
+        `@pytest.mark.parametrize("a, b", [...])` on the test or its class
+        (`pytest.param(...)` items too), and `@parameterized.expand([...])`,
+        whose items bind the parameters in order. Read as the loop it is:
+        `for a, b in [...]: test(a, b)`."""
+        view = ctx.view
+        holders = [scope, view.scopes[scope.parent]] if _is_method(view, scope) else [scope]
+        out: list[Candidate] = []
+        for holder in holders:
+            where = holder.parent if holder.parent is not None else 0
+            for deco in holder.decorators:
+                node = parse_expr(deco)
+                dotted = _dotted(node.func) if isinstance(node, ast.Call) else None
+                qualified = view.qualify(dotted, where) if dotted else None
+                if qualified in _PARAMETRIZE:
+                    loops = _pytest_loop(node)
+                elif qualified in _EXPAND and holder is scope:
+                    loops = _expand_loop(node, scope, view)
+                else:
+                    continue
+                key = ("parametrize", view.path, holder.id, deco)
+                if loops is None or self._cut(key, ctx):
+                    continue
+                targets, values = loops
+                rows = self.iterate(values, ctx.deeper(key, scope=where))
+                for target in targets:  # a tuple target takes the rows of its width
+                    out += wrap(self._unpack(target, name, rows), Resolution.LOOP)
         return out
 
     def _ui_inputs(self, scope: Scope, name: str, ctx: Ctx) -> list[Candidate]:
@@ -289,3 +324,59 @@ def _runs_gradio(view: FileView, call: CallSite) -> bool:
 
 def _looks_like_args_class(scope: Scope) -> bool:
     return bool(re.search(r"(Arguments|Args|Config|Cfg|Options|Params|Settings|Hparams|HParams)$", scope.name))
+
+
+def _pytest_loop(node: ast.Call) -> tuple[list[ast.expr], ast.expr] | None:
+    """`parametrize(argnames, argvalues, indirect=False, ...)` as a loop
+    target and iterable; None where the values go to fixtures (`indirect`),
+    which may make anything of them."""
+    names, values = _call_arg(node, 0, "argnames"), _call_arg(node, 1, "argvalues")
+    indirect = _call_arg(node, 2, "indirect")
+    if names is None or values is None or not (indirect is None or _is_false(indirect)):
+        return None
+    if isinstance(names, ast.Constant) and isinstance(names.value, str):
+        listed = [n.strip() for n in names.value.split(",") if n.strip()]
+    elif isinstance(names, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str)
+                                                          for e in names.elts):
+        listed = [e.value.strip() for e in names.elts]
+    else:
+        return None
+    if not listed or not all(n.isidentifier() for n in listed):
+        return None
+    target: ast.expr = ast.Name(listed[0]) if len(listed) == 1 else ast.Tuple([ast.Name(n) for n in listed])
+    return [target], _unwrapped_params(values, single=len(listed) == 1)
+
+
+def _expand_loop(node: ast.Call, scope: Scope, view: FileView) -> tuple[list[ast.expr], ast.expr] | None:
+    """`parameterized.expand([(a, b), c, param(d, e)])`: an item binds the
+    test's positional parameters in order, a plain value the first."""
+    values = _call_arg(node, 0, "input")
+    params = [p.name for p in scope.params]
+    if _is_method(view, scope) and params and params[0] in ("self", "cls"):
+        params = params[1:]
+    positional = list(itertools.takewhile(lambda p: not p.startswith("*"), params))
+    if values is None or not positional:
+        return None
+    values = _unwrapped_params(values, single=False)
+    if isinstance(values, (ast.List, ast.Tuple)):  # a plain value is a one-item row
+        values = type(values)([e if isinstance(e, (ast.Tuple, ast.List)) else ast.Tuple([e]) for e in values.elts])
+    targets: list[ast.expr] = [ast.Tuple([ast.Name(p) for p in positional[:width]])
+                               for width in range(1, len(positional) + 1)]
+    return targets, values
+
+
+def _unwrapped_params(values: ast.expr, *, single: bool) -> ast.expr:
+    """A literal list of items with `pytest.param(a, b, marks=...)` (or
+    parameterized's `param(a, b)`) items read as the tuples they stand for."""
+    if not isinstance(values, (ast.List, ast.Tuple)):
+        return values
+    items = []
+    for item in values.elts:
+        if isinstance(item, ast.Call) and (_dotted(item.func) or "").rpartition(".")[2] == "param" and item.args:
+            item = item.args[0] if single and len(item.args) == 1 else ast.Tuple(list(item.args))
+        items.append(item)
+    return type(values)(items)
+
+
+def _is_false(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value in (False, None)
