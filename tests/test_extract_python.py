@@ -157,3 +157,18 @@ def test_walrus_bindings_come_in_source_order() -> None:
 def test_identifiers_count_as_the_regex_does(pieces: list[str]) -> None:
     src = "".join(pieces).encode()
     assert P._identifiers(src) == Counter(P._IDENTIFIER.findall(src))
+
+
+def test_functions_picked_by_name_from_a_module_are_kept() -> None:
+    """`getattr(models, name)(...)` and `models.__dict__[name](...)` call a
+    function of a module picked by name; the same through an object, or a
+    standard-library module, are not worth keeping."""
+    src = ("import os\nimport torchvision\nfrom torchvision import models\n"
+           "a = getattr(torchvision.models, name)(pretrained=True)\n"
+           "b = models.__dict__[arch](pretrained=True)\n"
+           "c = getattr(self, name)(1)\n"
+           "d = getattr(os.path, 'join')('x')\n"
+           "e = getattr(models, name, None)\n")
+    facts = P.extract_python("m.py", src, keywords=KEYWORDS)
+    assert [(c.line, c.callee) for c in facts.calls] == [(4, "getattr(torchvision.models, name)"),
+                                                          (5, "models.__dict__[arch]")]

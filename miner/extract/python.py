@@ -50,6 +50,7 @@ _CHUNK = 1 << 16  # bytes handed to the parser at a time
 _CALLED_REVERSED = re.compile(rb"\([ \t\r\n\f\\]*([\w\x80-\xff]+)")
 # A `(` that opens a line: a comment may stand between it and its callee.
 _LINE_LEADING_PAREN = re.compile(rb"\n[ \t\f]*\(")
+_GETATTR_CALLED = re.compile(rb"getattr(?<![\w.]getattr)[ \t]*\(")
 _COMPREHENSIONS = frozenset({"list_comprehension", "set_comprehension", "dictionary_comprehension",
                              "generator_expression"})
 _FUNCTION = LANGUAGE.field_id_for_name("function")
@@ -557,23 +558,44 @@ def _calls(root: ts.Node, state: _State, keywords: frozenset[str]) -> tuple[tupl
     if state.star_import:  # `from helpers import *`: any name called may be one it brings
         wanted = _AnyName()
     src = state.src
-    kept: dict[tuple[int, int], tuple[ts.Node, bytes]] = {}
+    kept: dict[tuple[int, int], tuple[ts.Node, bytes, bytes]] = {}
     for call in _candidate_calls(root, src, static, wanted if isinstance(wanted, _AnyName) else wanted | heads, heads):
         callee = call.child_by_field_id(_FUNCTION)
-        if callee is None or callee.type not in ("identifier", "attribute"):
+        if callee is None:
             continue
         raw = src[callee.start_byte:callee.end_byte]
-        last = raw.rsplit(b".", 1)[-1]
-        if last in static or last in wanted or raw.split(b".", 1)[0] in heads:
-            kept[call.start_byte, call.end_byte] = (call, raw)
+        if callee.type in ("identifier", "attribute"):
+            last = raw.rsplit(b".", 1)[-1]
+            if last in static or last in wanted or raw.split(b".", 1)[0] in heads:
+                kept[call.start_byte, call.end_byte] = (call, raw, last)
+        elif _chosen_by_name(callee, src, heads):
+            kept[call.start_byte, call.end_byte] = (call, raw, b"")
     # In source order, as the resolver's caps (callers followed, candidates) must see them.
     ordered = [kept[key] for key in sorted(kept, key=lambda span: (span[0], -span[1]))]
-    calls = [call for call, _ in ordered]
+    calls = [call for call, _, _ in ordered]
     scopes = _enclosing_scopes(calls, _comprehensions_around(calls), state)
-    return tuple((_call_site(call, raw[:300].decode("utf-8", errors="replace"), scope, state,
-                             guarded=raw.rsplit(b".", 1)[-1] in static),
-                  call.start_byte + len(raw) - len(raw.rsplit(b".", 1)[-1]))
-                 for (call, raw), scope in zip(ordered, scopes))
+    return tuple((_call_site(call, raw[:300].decode("utf-8", errors="replace"), scope, state, guarded=last in static),
+                  call.start_byte + len(raw) - len(last))
+                 for (call, raw, last), scope in zip(ordered, scopes))
+
+
+def _chosen_by_name(callee: ts.Node, src: bytes, heads: set[bytes]) -> bool:
+    """A callee that picks a function of a module by name, `getattr(models, name)`
+    or `models.__dict__[name]`, where `models` is a module."""
+    if callee.type == "call":
+        function, arguments = callee.child_by_field_id(_FUNCTION), callee.child_by_field_id(_ARGUMENTS)
+        if function is None or src[function.start_byte:function.end_byte] != b"getattr" or arguments is None:
+            return False
+        module = arguments.named_children[0] if arguments.named_child_count == 2 else None
+    elif callee.type == "subscript":
+        value = callee.child_by_field_name("value")
+        if value is None or value.type != "attribute" or not src[value.start_byte:value.end_byte].endswith(b".__dict__"):
+            return False
+        module = value.child_by_field_name("object")
+    else:
+        return False
+    return module is not None and module.type in ("identifier", "attribute") \
+        and src[module.start_byte:module.end_byte].split(b".", 1)[0] in heads
 
 
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
@@ -710,6 +732,13 @@ def _candidate_calls(root: ts.Node, src: bytes, static: frozenset[bytes], names:
         parent = node.parent
         if parent is not None and parent.type == "call" and parent.child_by_field_id(_ARGUMENTS) == node:
             yield parent
+    for match in _GETATTR_CALLED.finditer(src):  # `getattr(models, name)(...)`: the outer call
+        node = root.descendant_for_byte_range(match.start(), match.start() + len(b"getattr"))
+        inner = node.parent if node.type == "identifier" else None
+        if inner is not None and inner.type == "call" and inner.child_by_field_id(_FUNCTION) == node:
+            outer = inner.parent
+            if outer is not None and outer.type == "call" and outer.child_by_field_id(_FUNCTION) == inner:
+                yield outer
     # `head.x.y(...)`, `head.x().y(...)`: calls starting at a head, every head found in one pass
     needles = [head + b"." for head in heads]
     for _, at, end in ahocorasick_rs.BytesAhoCorasick(needles).find_matches_as_indexes(src, overlapping=True) \

@@ -32,6 +32,7 @@ class Hit:
     call: CallSite
     api: ApiPattern
     qualname: str
+    chosen_by: str | None = None  # `getattr(models, name)(...)`: the expression naming the function
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +55,42 @@ def find_hits(repo: RepoView, registry: Registry) -> list[Hit]:
     for view in repo.files.values():
         for call in view.facts.calls:
             unwrapped = _unwrapped(view, call)
+            picked, chosen_by = _chosen_by_name(unwrapped.callee)
+            if picked is not None:
+                unwrapped = replace(unwrapped, callee=picked)
             found = match_call(view, unwrapped, registry, repo)
-            if found is None:
-                continue
+            if found is None or (chosen_by is not None and not found[0].id.callee):
+                continue  # a function picked by name is an id only where the function's name is the id
             from_partial = len(unwrapped.args) < len(call.args)
             if from_partial and not found[0].id.callee and UsageBuilder._arg_text(unwrapped, found[0].id) is None:
                 continue  # `partial(hf_hub_download, library_name="x")` loads nothing: its calls do
-            hits.append(Hit(view, unwrapped, *found))
+            hits.append(Hit(view, unwrapped, *found, chosen_by=chosen_by))
     return hits
+
+
+_BY_NAME = "*"  # the last name of a function picked by name (a glob pattern's `*` takes it)
+
+
+def _chosen_by_name(callee: str) -> tuple[str | None, str | None]:
+    """`getattr(torchvision.models, name)` and `torchvision.models.__dict__[name]`:
+    the callee to match (`torchvision.models.*`) and the expression that names
+    the function; with a constant name, `torchvision.models.resnet50` and None."""
+    if not callee.endswith((")", "]")):
+        return None, None
+    node = parse_expr(callee)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+            and len(node.args) == 2 and not node.keywords:
+        module, name = node.args
+    elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "__dict__":
+        module, name = node.value.value, node.slice
+    else:
+        return None, None
+    dotted = ast.unparse(module) if isinstance(module, (ast.Name, ast.Attribute)) else None
+    if dotted is None or not all(part.isidentifier() for part in dotted.split(".")):
+        return None, None
+    if isinstance(name, ast.Constant) and isinstance(name.value, str):
+        return (f"{dotted}.{name.value}", None) if name.value.isidentifier() else (None, None)
+    return f"{dotted}.{_BY_NAME}", ast.unparse(name)
 
 
 _GETATTR = re.compile(r"""getattr\(\s*([A-Za-z_][\w.]*)\s*,\s*(["'])([A-Za-z_]\w*)\2\s*\)""")
@@ -235,9 +264,7 @@ class UsageBuilder:
         id_text = self._arg_text(call, api.id) if not api.id.callee else None
         base = self._base(hit, id_text or "")
         if api.id.callee:
-            cands = [Candidate(hit.qualname.rsplit(".", 1)[-1], Resolution.LITERAL)]
-            rows = [self._row(base, c, hit) for c in (self._with_entry(hit, cands) if api.entry else cands)]
-            return _unique([r for r in rows if r is not None])
+            return self._callee_usages(hit, base)
         texts = [id_text] if id_text is not None else self._splatted(hit, api.id)
         if not texts:
             return self._without_id(hit, base)
@@ -269,6 +296,27 @@ class UsageBuilder:
         if any(r.resolution == Resolution.LOCAL_PATH.value for r in rows) or api.id.key is None and _looks_local(id_text):
             return [self._local(base)]
         return [base]
+
+    def _callee_usages(self, hit: Hit, base: Usage) -> list[Usage]:
+        """The function's own name is the id (`resnet50(pretrained=True)`); for one
+        picked by name (`getattr(models, name)(...)`), each name the expression
+        can hold that the same pattern takes, with the api it makes."""
+        named = [(hit, Candidate(hit.qualname.rsplit(".", 1)[-1], Resolution.LITERAL))]
+        if hit.chosen_by is not None:
+            base = replace(base, expression=hit.chosen_by[:500])
+            module = hit.qualname.rsplit(".", 1)[0]
+            picked = [(f"{module}.{c.value}", c) for c in self.evaluator.values(hit.chosen_by, hit.view, hit.call.scope,
+                                                                                 hit.call.line)
+                      if isinstance(c.value, str) and c.value.isidentifier()]
+            named = [(replace(hit, qualname=name, chosen_by=None), c) for name, c in picked
+                     if self.registry.match(name) is hit.api]
+            if not named:
+                return [base]
+        rows = []
+        for one, c in named:
+            cands = self._with_entry(one, [c]) if one.api.entry else [c]
+            rows += [self._row(replace(base, api=one.qualname), x, one) for x in cands]
+        return _unique([r for r in rows if r is not None])
 
     # -- helpers ---------------------------------------------------------------
 
