@@ -83,6 +83,10 @@ _COMMON_LIBS = frozenset({"torch", "numpy", "np", "tensorflow", "tf", "jax", "jn
 _COMPOUND_BODIES = ("block", "else_clause", "elif_clause", "except_clause", "finally_clause",
                     "except_group_clause", "case_clause", "match_block")
 _MAX_TEXT = 2000  # longest expression text kept (a giant literal is not an id)
+# ... but a model zoo is a literal table of ids or URLs (`_MODELS = {"tiny": "https://..."}`):
+# a list, tuple, set or dict assigned or returned is kept whole up to this size.
+_MAX_TABLE_TEXT = 32 * 1024
+_TABLES = frozenset({"dictionary", "list", "tuple", "set"})
 _MAX_CALL_TEXT = 200
 
 
@@ -506,7 +510,7 @@ def _assignment(node: ts.Node, scope: int, state: _State) -> None:
     if right.type == "call" and _raw(state, right.child_by_field_name("function")).endswith(b"partial"):
         # `load = partial(F, ...)`: the calls of `load` are calls of F
         state.defined.update(_text(state, t) for t in targets if t is not None and t.type == "identifier")
-    value = _text(state, right)
+    value = _text(state, right, _MAX_TABLE_TEXT if right.type in _TABLES else _MAX_TEXT)
     for target in targets:
         if target is not None:
             state.bindings.append(Binding(scope, _text(state, target, 300), value, BindKind.ASSIGN, _line(node), state.top,
@@ -519,7 +523,8 @@ def _return(node: ts.Node, scope: int, state: _State) -> None:
     value = node.named_child(0)
     if value.type == "comment" or value.type == "call" and _tensor_call(value, state):
         return
-    state.bindings.append(Binding(scope, RETURNED, _text(state, value), BindKind.RETURN, _line(node), state.top))
+    text = _text(state, value, _MAX_TABLE_TEXT if value.type in _TABLES else _MAX_TEXT)
+    state.bindings.append(Binding(scope, RETURNED, text, BindKind.RETURN, _line(node), state.top))
 
 
 def _walrus_bindings(root: ts.Node, state: _State) -> None:
