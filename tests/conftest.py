@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+# Mined, never run: a fixture repository's own tests (`test_*.py`) are inputs.
+collect_ignore_glob = ["fixtures/*"]
+
 
 @pytest.fixture(autouse=True)
 def hermetic_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
