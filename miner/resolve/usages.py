@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from miner.patterns import ApiPattern, ArgSpec, Registry
-from miner.records import Arg, CallSite, FileFacts, Resolution, Usage
+from miner.records import Arg, CallSite, FileFacts, Resolution, ScopeKind, Usage
 from miner.resolve import ids
 from miner.resolve.evaluate import LOCAL_VALUE, Candidate, Evaluator, consistent_via, parse_expr
 from miner.resolve.repo import FileView, RepoView, visible_at
@@ -137,13 +137,57 @@ def match_call(view: FileView, call: CallSite, registry: Registry, repo: RepoVie
     if qualified is None:
         if not view.binds(head, call.scope):
             candidates += [f"{module}.{call.callee}" for module in view.star_imports]
-        candidates += [base + dot + rest for base in _library_bases(view, head, registry, depth=0)]
+        candidates += [base + dot + rest for base in _library_bases(view, head, registry, depth=0, repo=repo)]
         if dot:
             candidates += [cls + dot + rest for cls in _bound_classes(view, head, call.scope, registry)]
     for name in candidates:
         api = registry.match(name)
         if api is not None:
             return api, name
+    return _imported_subclass(view, call, registry, repo)
+
+
+def _imported_subclass(view: FileView, call: CallSite, registry: Registry,
+                       repo: RepoView) -> tuple[ApiPattern, str] | None:
+    """A class of another in-repo module that derives from library classes:
+    `from pkg.model import Net` (or `import pkg.model as m; m.Net`), then
+    `Net.from_pretrained(...)` or `Net(...)`: the method of whichever library
+    class above it defines it, as for a class of the same file."""
+    parts = call.callee.split(".")
+    for j in range(1, len(parts) + 1):
+        qualified = view.qualify(".".join(parts[:j]), call.scope, call.line)
+        found = _in_repo_class(repo, view, qualified) if qualified else None
+        if found is not None:
+            other, cls = found
+            rest = "".join("." + p for p in parts[j:])
+            for base in _library_bases(other, cls, registry, depth=0, repo=repo):
+                api = registry.match(base + rest)
+                if api is not None:
+                    return api, base + rest
+            return None
+    return None
+
+
+def _in_repo_class(repo: RepoView, importer: FileView, dotted: str, depth: int = 0) -> tuple[FileView, str] | None:
+    """The in-repo module and name of the module-level class that `dotted`
+    (`pkg.model.Net`, `.model.Net`) names, through the modules that pass the
+    name on (`from .model import Net` in `pkg/__init__.py`, a star import)."""
+    level = len(dotted) - len(dotted.lstrip("."))
+    module, _, name = dotted.rpartition(".")
+    if not name or (not module and not level) or depth > 4:
+        return None
+    other = repo.module(module or dotted[:level], importer=importer.path)
+    if other is None or other is importer and depth:
+        return None
+    if any(s.kind == ScopeKind.CLASS and s.parent == 0 for s in other.defs.get(name, ())):
+        return other, name
+    imp = other.imports.get((0, name))
+    if imp is not None:
+        return _in_repo_class(repo, other, imp.target, depth + 1)
+    for star in other.star_imports:
+        found = _in_repo_class(repo, other, f"{star}{'' if star.endswith('.') else '.'}{name}", depth + 1)
+        if found is not None:
+            return found
     return None
 
 
@@ -184,11 +228,13 @@ def _names_in(node: ast.expr, view: FileView, follow: bool = True) -> list[str]:
     return out
 
 
-def _library_bases(view: FileView, name: str, registry: Registry, depth: int) -> list[str]:
+def _library_bases(view: FileView, name: str, registry: Registry, depth: int,
+                   repo: RepoView | None = None) -> list[str]:
     """For an in-repo class deriving from library classes (`class M(BertModel)`,
     `class Net(Backbone, PyTorchModelHubMixin)` where `Backbone(nn.Module)`),
     every library class above it, nearest first, so that `M.from_pretrained`
-    is the method of whichever of them defines it."""
+    is the method of whichever of them defines it. With `repo`, bases defined
+    in other in-repo modules are followed too."""
     if depth > 4:
         return []
     found: list[str] = []
@@ -197,8 +243,10 @@ def _library_bases(view: FileView, name: str, registry: Registry, depth: int) ->
             qualified = view.qualify(base, cls.parent or 0)
             if qualified and qualified.split(".")[0] in registry.roots:
                 found.append(qualified)
-            elif "." not in base:
-                found += _library_bases(view, base, registry, depth + 1)
+            elif "." not in base and base in view.defs:
+                found += _library_bases(view, base, registry, depth + 1, repo)
+            elif qualified and repo is not None and (located := _in_repo_class(repo, view, qualified)) is not None:
+                found += _library_bases(*located, registry, depth + 1, repo)
     return list(dict.fromkeys(found))
 
 
