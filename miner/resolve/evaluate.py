@@ -175,7 +175,9 @@ class Evaluator(Values, Names, Attributes, Calls, Sources):
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join"):
             return self._format(node, ctx) if node.func.attr == "format" else self._join(node, ctx)
         name = _callee_name(node)
-        if name is None:
+        if name is None:  # `vars(parser.parse_args()).get("model")`; other calls on a call's result are unknown
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "pop"):
+                return self._namespace_item(node.func.value, _call_arg(node, 0, "key"), ctx) or []
             return []
         qualified = ctx.view.qualify(name, ctx.scope) or name
         last = name.rsplit(".", 1)[-1]

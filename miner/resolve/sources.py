@@ -149,6 +149,21 @@ class Sources:
         out += self._shell_values(attr, ctx)
         return out
 
+    def _namespace_item(self, container: ast.expr, key: ast.expr | None, ctx: Ctx) -> list[Candidate] | None:
+        """`vars(args)["model"]`, `args = parser.parse_args().__dict__` then
+        `args.get("model")` or `args.pop("model")`: the option, as `args.model`
+        (None where `container` is no such dict)."""
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isidentifier()):
+            return None
+        if not _is_namespace_dict(container):
+            if not isinstance(container, ast.Name):
+                return None
+            view = ctx.view
+            bindings = next((found for s in view.chain(ctx.scope) if (found := view.bindings.get((s, container.id)))), [])
+            if not bindings or not all(_is_namespace_dict(parse_expr(b.value)) for b in bindings):
+                return None
+        return self._cli_attribute(ast.Attribute(value=ast.Name("args"), attr=key.value), ctx)
+
     def _option_default(self, view: FileView, call, ctx: Ctx) -> list[Candidate]:
         key = ("option", view.path, call.line)
         if self._cut(key, ctx):
@@ -380,3 +395,10 @@ def _unwrapped_params(values: ast.expr, *, single: bool) -> ast.expr:
 
 def _is_false(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value in (False, None)
+
+
+def _is_namespace_dict(node: ast.expr | None) -> bool:
+    """`vars(x)` or `x.__dict__`: an object's attributes as a dict."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id == "vars" and len(node.args) == 1
+    return isinstance(node, ast.Attribute) and node.attr == "__dict__"

@@ -198,6 +198,8 @@ class Values:
             # `sys.argv[1]`: the first word after the script on the shell lines that run it
             return self._shell_values(f"#{key_node.value}", ctx) if key_node.value > 0 else []
         forwarded = self._forwarded(node.value, key_node, ctx)
+        if forwarded is None:
+            forwarded = self._namespace_item(node.value, key_node, ctx)
         if forwarded is not None:
             return forwarded
         if isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) \
@@ -253,7 +255,8 @@ class Values:
     def _dict_get(self, node: ast.Call, ctx: Ctx) -> list[Candidate]:
         key = _call_arg(node, 0, "key")
         default = _call_arg(node, 1, "default")
-        out = self._forwarded(node.func.value, key, ctx) or self._config_lookup(node, ctx)
+        out = self._forwarded(node.func.value, key, ctx) or self._namespace_item(node.func.value, key, ctx) \
+            or self._config_lookup(node, ctx)
         if not out and key is not None:
             keys, narrowed = self._keys(key, ctx)
             for container, cctx in self.containers(node.func.value, ctx.deeper()):
