@@ -131,6 +131,7 @@ class RepoView:
         self.shell_args: list[tuple[str, ShellArg]] = shell_args_with_sources(files)
         self.config_values: list[tuple[str, ConfigValue]] = [(f.path, v) for f in files for v in f.config_values]
         self.config_paths = frozenset(f.path for f in files if f.kind == FileKind.CONFIG)
+        self.memo: dict[tuple, object] = {}  # what a rule worked out about the repository, by its own key
 
     def view(self, path: str) -> FileView | None:
         return self.files.get(path)

@@ -154,6 +154,9 @@ def _imported_subclass(view: FileView, call: CallSite, registry: Registry,
     `Net.from_pretrained(...)` or `Net(...)`: the method of whichever library
     class above it defines it, as for a class of the same file."""
     parts = call.callee.split(".")
+    names, aliases = _class_names(view, repo)
+    if names.isdisjoint(parts) and aliases.isdisjoint(parts):
+        return None  # names no class of the repository that has bases, by its name or an alias
     for j in range(1, len(parts) + 1):
         qualified = view.qualify(".".join(parts[:j]), call.scope, call.line)
         found = _in_repo_class(repo, view, qualified) if qualified else None
@@ -168,27 +171,54 @@ def _imported_subclass(view: FileView, call: CallSite, registry: Registry,
     return None
 
 
-def _in_repo_class(repo: RepoView, importer: FileView, dotted: str, depth: int = 0) -> tuple[FileView, str] | None:
+def _class_names(view: FileView, repo: RepoView) -> tuple[frozenset[str], frozenset[str]]:
+    """The names of the repository's module-level classes that have bases, and
+    the aliases the imports of `view` give them (`from .model import Net as
+    Backbone`)."""
+    names = repo.memo.get(("class names",))
+    if names is None:
+        names = repo.memo[("class names",)] = frozenset(s.name for v in repo.files.values() for s in v.scopes
+                                                         if s.kind == ScopeKind.CLASS and s.parent == 0 and s.bases)
+    key = ("class aliases", view.path)
+    if key not in repo.memo:
+        repo.memo[key] = frozenset(alias for (_, alias), imp in view.imports.items()
+                                   if imp.target.rsplit(".", 1)[-1] in names)
+    return names, repo.memo[key]
+
+
+def _in_repo_class(repo: RepoView, importer: FileView, dotted: str) -> tuple[FileView, str] | None:
     """The in-repo module and name of the module-level class that `dotted`
     (`pkg.model.Net`, `.model.Net`) names, through the modules that pass the
     name on (`from .model import Net` in `pkg/__init__.py`, a star import)."""
+    key = ("class", importer.path, dotted)
+    if key not in repo.memo:
+        repo.memo[key] = _find_in_repo_class(repo, importer, dotted, set())
+    return repo.memo[key]
+
+
+def _find_in_repo_class(repo: RepoView, importer: FileView, dotted: str,
+                        seen: set[tuple[str, str]]) -> tuple[FileView, str] | None:
     level = len(dotted) - len(dotted.lstrip("."))
     module, _, name = dotted.rpartition(".")
-    if not name or (not module and not level) or depth > 4:
+    if not name or (not module and not level) or len(seen) > _MAX_PASSED_ON:
         return None
     other = repo.module(module or dotted[:level], importer=importer.path)
-    if other is None or other is importer and depth:
+    if other is None or (other.path, name) in seen:
         return None
+    seen.add((other.path, name))  # each module is asked once: star imports fan out
     if any(s.kind == ScopeKind.CLASS and s.parent == 0 for s in other.defs.get(name, ())):
         return other, name
     imp = other.imports.get((0, name))
     if imp is not None:
-        return _in_repo_class(repo, other, imp.target, depth + 1)
+        return _find_in_repo_class(repo, other, imp.target, seen)
     for star in other.star_imports:
-        found = _in_repo_class(repo, other, f"{star}{'' if star.endswith('.') else '.'}{name}", depth + 1)
+        found = _find_in_repo_class(repo, other, f"{star}{'' if star.endswith('.') else '.'}{name}", seen)
         if found is not None:
             return found
     return None
+
+
+_MAX_PASSED_ON = 256  # modules asked for one class name (re-exports and star imports)
 
 
 def _bound_classes(view: FileView, name: str, scope: int, registry: Registry) -> list[str]:
@@ -237,6 +267,16 @@ def _library_bases(view: FileView, name: str, registry: Registry, depth: int,
     in other in-repo modules are followed too."""
     if depth > 4:
         return []
+    if depth == 0 and repo is not None:
+        key = ("bases", view.path, name)
+        if key not in repo.memo:
+            repo.memo[key] = _find_library_bases(view, name, registry, 0, repo)
+        return repo.memo[key]
+    return _find_library_bases(view, name, registry, depth, repo)
+
+
+def _find_library_bases(view: FileView, name: str, registry: Registry, depth: int,
+                        repo: RepoView | None) -> list[str]:
     found: list[str] = []
     for cls in view.defs.get(name, ()):
         for base in cls.bases:
