@@ -177,13 +177,27 @@ def _class_names(view: FileView, repo: RepoView) -> tuple[frozenset[str], frozen
     Backbone`)."""
     names = repo.memo.get(("class names",))
     if names is None:
-        names = repo.memo[("class names",)] = frozenset(s.name for v in repo.files.values() for s in v.scopes
-                                                         if s.kind == ScopeKind.CLASS and s.parent == 0 and s.bases)
+        names = repo.memo[("class names",)] = _class_names_passed_on(repo)
     key = ("class aliases", view.path)
     if key not in repo.memo:
         repo.memo[key] = frozenset(alias for (_, alias), imp in view.imports.items()
                                    if imp.target.rsplit(".", 1)[-1] in names)
     return names, repo.memo[key]
+
+
+def _class_names_passed_on(repo: RepoView) -> frozenset[str]:
+    """The names of the module-level classes that have bases, and every name a
+    module re-exports one under (`from .model import Net as Backbone` in
+    `pkg/__init__.py`), and so on."""
+    names = {s.name for v in repo.files.values() for s in v.scopes
+             if s.kind == ScopeKind.CLASS and s.parent == 0 and s.bases}
+    imports = [(alias, imp.target.rsplit(".", 1)[-1]) for v in repo.files.values()
+               for (scope, alias), imp in v.imports.items() if scope == 0 and alias != imp.target.rsplit(".", 1)[-1]]
+    while True:
+        more = {alias for alias, name in imports if name in names and alias not in names}
+        if not more:
+            return frozenset(names)
+        names |= more
 
 
 def _in_repo_class(repo: RepoView, importer: FileView, dotted: str) -> tuple[FileView, str] | None:
