@@ -27,7 +27,7 @@ from miner.records import (
 )
 
 EXTRACTOR_VERSION = "1"
-PACK_FORMAT = 5  # bump when `pack`'s layout changes
+PACK_FORMAT = 6  # bump when `pack`'s layout changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +70,8 @@ def pack(facts: FileFacts) -> bytes:
         tuple((s.id, s.parent, _VALUES[s.kind], s.name, s.line, tuple(map(param, s.params)) if s.params else (),
                s.bases, s.decorators) for s in facts.scopes),
         tuple(map(_fields_of(Import), facts.imports)),
-        tuple((b.scope, b.target, b.value, _VALUES[b.kind], b.line, b.top, b.guards and tuple(map(guard, b.guards)))
-              for b in facts.bindings),
+        tuple((b.scope, b.target, b.value, _VALUES[b.kind], b.line, b.top, b.guards and tuple(map(guard, b.guards)),
+               b.direct) for b in facts.bindings),
         tuple((c.scope, c.callee, tuple(map(arg, c.args)), c.line, c.text, c.guards and tuple(map(guard, c.guards)))
               for c in facts.calls),
         tuple(map(_fields_of(ShellArg), facts.shell_args)),
@@ -105,8 +105,8 @@ def unpack(packed: bytes, path: str) -> FileFacts | None:
             scopes=tuple(Scope(i, parent, _SCOPE_KINDS[k], name, line, tuple(Param(*p) for p in params), bases, decos)
                          for i, parent, k, name, line, params, bases, decos in scopes),
             imports=tuple(Import(*i) for i in imports),
-            bindings=tuple(Binding(sc, t, v, _BIND_KINDS[k], ln, top, tuple(Guard(*g) for g in guards) if guards else ())
-                           for sc, t, v, k, ln, top, guards in bindings),
+            bindings=tuple(Binding(sc, t, v, _BIND_KINDS[k], ln, top, tuple(Guard(*g) for g in guards) if guards else (),
+                                   direct) for sc, t, v, k, ln, top, guards, direct in bindings),
             calls=tuple(CallSite(sc, callee, tuple(Arg(*a) for a in args), ln, text, tuple(Guard(*g) for g in guards))
                         for sc, callee, args, ln, text, guards in calls),
             shell_args=tuple(ShellArg(*a) for a in shell),

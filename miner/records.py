@@ -144,6 +144,10 @@ class Binding:
     line: int
     top: bool = True  # directly in the scope's body, not inside an if/for/try/with block
     guards: tuple[Guard, ...] = ()  # the `if` tests around it in its scope (assignments only)
+    # Runs whenever its `guards` hold: no loop, try, with or match block lies between
+    # it and its scope's body (assignments only). Two such bindings in different
+    # branches of one `if` never both run in one pass through the scope.
+    direct: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -824,7 +824,7 @@ def evidence(files: dict[str, tuple[FileKind, bytes]]) -> Evidence:
                 pass
     composed = any(_MARKER.search(t) for t in texts)
     free: set[str] = set()
-    if composed:  # f-strings, `%` and `str.format` write numbers (`f"{0x41}"` is "65")
+    if composed:  # f-strings, `%`, `str.format` and `str()` write numbers (`f"{0x41}"` is "65")
         free |= set(_NUMBER_CHARS)
         for t in texts:
             for m in _INT.finditer(t):
@@ -838,7 +838,7 @@ def evidence(files: dict[str, tuple[FileKind, bytes]]) -> Evidence:
                     frozenset(_norm(ch) for ch in free))
 
 
-_MARKER = re.compile(r"""[+%$`]|\\\r?\n|join|format|replace|[fF]['"]|['"](?:[\s\\]|#[^\n]*\n)*[rRbBuUfF]{0,2}['"]""")
+_MARKER = re.compile(r"""[+%$`]|\\\r?\n|join|format|replace|str\(|[fF]['"]|['"](?:[\s\\]|#[^\n]*\n)*[rRbBuUfF]{0,2}['"]""")
 # What f-strings, `%` and `str.format` can write that the input need not contain: digits and
 # letters of numbers in any base and notation, signs, points, separators, padding, repr quotes.
 _NUMBER_CHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-. ,_'\"\\"

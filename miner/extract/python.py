@@ -104,6 +104,7 @@ class _State:
     def_names: list[int] = field(default_factory=list)  # start bytes of the names of definitions
     import_spans: list[tuple[int, int]] = field(default_factory=list)
     top: bool = True  # the statements being walked are directly in their scope's body
+    direct: bool = True  # ... or in `if` branches there, with no loop, try, with or match block between
     guards: tuple[Guard, ...] = ()  # the `if` tests around them, in their scope
     star_import: bool = False  # a star import of a module whose calls are worth keeping
     opaque: set[str] = field(default_factory=set)  # names bound by assignments not kept
@@ -328,35 +329,37 @@ def _flatten_indentation(src: bytes) -> tuple[bytes, bool]:
 
 def _walk_statements(root: ts.Node, scope: int, state: _State) -> None:
     """Visit statements depth-first with an explicit stack (no recursion limit)."""
-    stack: list[tuple[ts.Node, int, bool, tuple[Guard, ...]]] = [(root, scope, True, ())]
+    stack: list[tuple[ts.Node, int, bool, tuple[Guard, ...], bool]] = [(root, scope, True, (), True)]
     while stack:
-        node, scope, top, guards = stack.pop()
-        state.top, state.guards = top, guards
-        nested: list[tuple[ts.Node, int, bool, tuple[Guard, ...]]] = []
+        node, scope, top, guards, direct = stack.pop()
+        state.top, state.guards, state.direct = top, guards, direct
+        nested: list[tuple[ts.Node, int, bool, tuple[Guard, ...], bool]] = []
         for child in node.named_children:
             kind = child.type
             if kind == "if_statement":
                 state.ifs.append(child)
-                nested += [(body, scope, False, guards + more) for body, more in _if_branches(child, state)]
+                nested += [(body, scope, False, guards + more, direct) for body, more in _if_branches(child, state)]
             elif kind in ("import_statement", "import_from_statement"):
                 _import(child, scope, state)
             elif kind == "expression_statement":
                 _expression_statement(child, scope, state)
             elif kind in ("function_definition", "class_definition"):
-                nested.append((child.child_by_field_name("body"), _define(child, scope, state, ()), True, ()))
+                nested.append((child.child_by_field_name("body"), _define(child, scope, state, ()), True, (), True))
             elif kind == "decorated_definition":
                 definition = child.child_by_field_name("definition")
                 decorators = tuple(_text(state, d)[1:].strip() for d in child.named_children if d.type == "decorator")
                 if definition is not None:
                     body = definition.child_by_field_name("body")
-                    nested.append((body, _define(definition, scope, state, decorators), True, ()))
+                    nested.append((body, _define(definition, scope, state, decorators), True, (), True))
             elif kind == "return_statement":
                 _return(child, scope, state)
             elif kind == "for_statement":
                 _for(child, scope, state)
-                nested.append((child, scope, False, guards))
+                nested.append((child, scope, False, guards, False))
+            elif kind == "block":  # the body of what `node` is: direct if that is (an `else` branch)
+                nested.append((child, scope, False, guards, direct))
             elif kind in _COMPOUND_BODIES or kind.endswith("_statement") and kind not in _SIMPLE:
-                nested.append((child, scope, False, guards))
+                nested.append((child, scope, False, guards, False))
         stack.extend(reversed(nested))
 
 
@@ -470,6 +473,8 @@ def _expression_statement(node: ts.Node, scope: int, state: _State) -> None:
     child = node.named_child(0)
     if child is not None and child.type == "assignment":
         _assignment(child, scope, state)
+    elif child is not None and child.type == "augmented_assignment":
+        _augmented(child, scope, state)
     elif child is not None and child.type == "call" and _raw(state, child).startswith(b"exec"):
         _exec(child, scope, state)
 
@@ -514,7 +519,20 @@ def _assignment(node: ts.Node, scope: int, state: _State) -> None:
     for target in targets:
         if target is not None:
             state.bindings.append(Binding(scope, _text(state, target, 300), value, BindKind.ASSIGN, _line(node), state.top,
-                                          state.guards))
+                                          state.guards, state.direct))
+
+
+def _augmented(node: ts.Node, scope: int, state: _State) -> None:
+    """`name += value` is kept as `name = name + (value)`: read at its own line,
+    `name` is what it held just before (resolve/names.py). In a loop, where it
+    adds up over the passes, and for other operators and targets, it stays opaque."""
+    left, right, operator = (node.child_by_field_name(f) for f in ("left", "right", "operator"))
+    if not state.direct or left is None or right is None or left.type != "identifier" or operator is None or operator.type != "+=" \
+            or right.type == "call" and _tensor_call(right, state):
+        return
+    name = _text(state, left)
+    state.bindings.append(Binding(scope, name, f"{name} + ({_text(state, right)})", BindKind.ASSIGN, _line(node),
+                                  state.top, state.guards, state.direct))
 
 
 def _return(node: ts.Node, scope: int, state: _State) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from miner.records import Resolution
+from miner.records import Binding, Resolution
 from miner.resolve.repo import FileView
 
 MAX_DEPTH = 16
@@ -51,6 +51,9 @@ class Ctx:
     # Values an `if` test leaves to a name in the expression being read (narrow.py):
     # ((source text, candidates), ...); not carried into bindings, calls or other scopes.
     pins: tuple = ()
+    # The binding whose value is read at its own `line` (`x = x + "-big"`): what
+    # `x` held just before it, in the branches that can run before it.
+    at: Binding | None = None
 
     def deeper(self, key: object = None, *, view: FileView | None = None, scope: int | None = None) -> "Ctx":
         same_place = (view is None or view is self.view) and (scope is None or scope == self.scope)
@@ -61,6 +64,7 @@ class Ctx:
             self.seen | {key} if key is not None else self.seen,
             self.line if same_place else None,
             self.pins if same_place and key is None else (),
+            self.at if same_place else None,
         )
 
 

@@ -24,7 +24,8 @@ class Names:
 
     def lookup(self, name: str, ctx: Ctx) -> list[Candidate]:
         """Every value `name` can have in `ctx.scope` (at `ctx.line`), innermost scope first."""
-        return self._summarised(("name", ctx.view.path, ctx.scope, name, ctx.line), ctx,
+        at = (ctx.at.guards, ctx.at.direct) if ctx.at is not None else None
+        return self._summarised(("name", ctx.view.path, ctx.scope, name, ctx.line, at), ctx,
                                 lambda: self._lookup(name, ctx))
 
     def _lookup(self, name: str, ctx: Ctx) -> list[Candidate]:
@@ -38,7 +39,9 @@ class Names:
             found: list[Candidate] = []
             if scope.kind == ScopeKind.FUNCTION:
                 found += self._param(scope, name, sub)
-            bindings = visible_at(view.bindings.get((scope_id, name), []), ctx.line if scope_id == ctx.scope else None)
+            here = scope_id == ctx.scope
+            bindings = visible_at(view.bindings.get((scope_id, name), []), ctx.line if here else None,
+                                  at=ctx.at if here else None)
             found += self._bindings(bindings, name, sub)
             imp = view.imports.get((scope_id, name))
             if imp is not None:
@@ -88,7 +91,10 @@ class Names:
             elif isinstance(target, (ast.Tuple, ast.List)):  # `repo, arch = ZOO[args.variant]`
                 out += wrap(self._unpack(target, name, self._tuples(value, ctx)), Resolution.CONSTANT)
             else:
-                sub = self.narrow.pinned(b.guards, b.line, ctx) if b.guards else ctx
+                sub = ctx
+                if b.direct and isinstance(target, ast.Name) and _mentions(value, name):
+                    sub = _just_before(b, name, sub)  # `x += "-big"`, `x = x + "-big"`
+                sub = self.narrow.pinned(b.guards, b.line, sub) if b.guards else sub
                 out += self._bound_value(value, sub) if sub is not None else []  # None: a branch never taken
         return out
 
@@ -203,3 +209,17 @@ class Names:
         if raw:
             return self.containers(value, ctx)
         return wrap(self.eval(value, ctx), Resolution.CONSTANT)
+
+
+def _mentions(node: ast.expr, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+def _just_before(b: Binding, name: str, ctx: Ctx) -> Ctx:
+    """Where a binding that reads its own name (`x = x + "-big"`) reads it: at its
+    line, from the bindings before it (none in a loop: `b` is direct). The cycle
+    key of the lookup that reached it is lifted (lines only go back, and the
+    binding's own key stops a loop)."""
+    key = ("before", ctx.view.path, b.scope, b.line, name)
+    return Ctx(ctx.view, b.scope, ctx.depth + 1, (ctx.seen - {(ctx.view.path, b.scope, name)}) | {key}, b.line,
+               at=b) if key not in ctx.seen else ctx

@@ -13,7 +13,7 @@ from collections import defaultdict
 from functools import cached_property
 
 from miner.records import (
-    Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Import, Scope, ScopeKind, ShellArg, ShellVar,
+    Binding, BindKind, CallSite, ConfigValue, FileFacts, FileKind, Guard, Import, Scope, ScopeKind, ShellArg, ShellVar,
 )
 from miner.extract.python import EXEC_ALIAS
 from miner.extract.shell import sets_environment
@@ -283,22 +283,50 @@ def target_names(target: str) -> list[str]:
     return [m.group(0) for m in _NAME.finditer(target)]
 
 
-def visible_at(bindings: list[Binding], line: int | None) -> list[Binding]:
+def visible_at(bindings: list[Binding], line: int | None, *, at: Binding | None = None) -> list[Binding]:
     """The bindings that can still hold at `line` of the same scope (None: the
     end of the scope): the last one made directly in the scope body before it,
-    and any made after that in a branch or loop. A use before every binding
-    (a function that runs later) sees them all."""
+    and any made after that in a branch or loop, less those that an `if`
+    with an `else` rebinds in every branch. A use before every binding (a
+    function that runs later) sees them all. Read for the binding `at` (at its
+    own line), not those in another branch of an `if` around it."""
     if line is None:
         before = bindings
     else:
         before = [b for b in bindings if b.line < line]
         if not before:
-            return bindings
+            return [] if at is not None else bindings  # `at` runs before any later binding
+    if at is not None and at.direct:
+        before = [b for b in before if not _exclusive(b, at)]
     tops = [b for b in before if b.top]
-    if not tops:
-        return before
-    last = max(b.line for b in tops)
-    return [b for b in before if b.line >= last]
+    if tops:
+        last = max(b.line for b in tops)
+        before = [b for b in before if b.line >= last]
+    branched = [b for b in before if b.direct and b.guards]
+    return [b for b in before if not _rebound(b, branched)] if len(branched) > 1 else before
+
+
+def _exclusive(a: Binding, b: Binding) -> bool:
+    """Bindings in different branches of one `if`, neither in a loop: one pass
+    through the scope runs at most one of them."""
+    if not a.direct:
+        return False
+    held = {g.line: g.holds for g in a.guards}
+    return any(held.get(g.line, g.holds) != g.holds for g in b.guards)
+
+
+def _rebound(first: Binding, branched: list[Binding]) -> bool:
+    """Whether every branch of some `if`/`elif`/`else` after `first` rebinds
+    the name directly, where `first` ran: then `first` is never what it holds."""
+    later = {b.guards for b in branched if b.line > first.line}
+    for guards in later:
+        for cut in range(len(first.guards) + 1):
+            outer, chain = guards[:cut], guards[cut:]
+            if outer != first.guards[:cut] or not chain or any(g.holds for g in chain):
+                continue  # not where `first` ran, or not an `else` branch
+            if all(outer + chain[:k] + (Guard(g.test, True, g.line),) in later for k, g in enumerate(chain)):
+                return True
+    return False
 
 
 def argparse_dest(call: CallSite) -> str | None:

@@ -294,8 +294,9 @@ class Values:
         return []
 
     def _pass_through(self, node: ast.Call, method: str, ctx: Ctx) -> list[Candidate]:
-        if method == "str" and isinstance(node.func, ast.Name) and node.args:
-            return self.eval(node.args[0], ctx.deeper())
+        if method == "str" and isinstance(node.func, ast.Name) and node.args:  # `str(img_size)`: "224"
+            return [replace(c, value=str(c.value)) if isinstance(c.value, (int, float)) else c
+                    for c in self.eval(node.args[0], ctx.deeper())]
         if not isinstance(node.func, ast.Attribute):
             return []
         out = []
