@@ -22,7 +22,8 @@ Schema of a library file (every key but `library`, `hub` and `api` optional):
     [[api]]
     callee = ["transformers.*.from_pretrained"]   # fnmatch on the qualified name
     id = { position = 0, keywords = ["pretrained_model_name_or_path"] }
-    # or id = { callee = true }: the id is the callee's last name (torchvision)
+    # or id = { callee = true }: the id is the callee's last name (torchvision), or
+    # what the glob's `*` takes (`torchaudio.pipelines.*.get_model`: the bundle)
     # or id = { keywords = ["default_args"], key = "model" }: a key of a dict argument
     entry = { position = 1, keywords = ["model"] }  # joined as `id:entry` (torch.hub)
     task = { position = 0, keywords = ["task"] }    # pipeline tasks
@@ -79,7 +80,7 @@ class PatternError(ValueError):
 class ArgSpec:
     position: int | None = None
     keywords: tuple[str, ...] = ()
-    callee: bool = False  # the value is the callee's own last name
+    callee: bool = False  # the value is the name the callee glob's `*` takes (its last name: `ApiPattern.called_name`)
     key: str | None = None  # the value is this key of the dict given there
 
 
@@ -119,6 +120,17 @@ class ApiPattern:
 
     def matches(self, qualname: str) -> bool:
         return any(_match(glob, qualname) for glob in self.callees)
+
+    def called_name(self, qualname: str) -> str:
+        """What `id = { callee = true }` reads: the last name of what the first `*`
+        of the matching glob takes (`torchvision.models.*`: `resnet50`;
+        `torchaudio.pipelines.*.get_model`: the bundle), else the last name."""
+        for glob in self.callees:
+            prefix, star, suffix = glob.partition("*")
+            if star and _match(glob, qualname) and not any(ch in suffix for ch in "*?[") \
+                    and qualname.startswith(prefix) and qualname.endswith(suffix):
+                return qualname[len(prefix):len(qualname) - len(suffix)].rsplit(".", 1)[-1]
+        return qualname.rsplit(".", 1)[-1]
 
 
 @lru_cache(maxsize=4096)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from miner.patterns import ApiPattern, ArgSpec, Registry
-from miner.records import Arg, CallSite, FileFacts, Resolution, ScopeKind, Usage
+from miner.records import Arg, BindKind, CallSite, FileFacts, Resolution, ScopeKind, Usage
 from miner.resolve import ids
 from miner.resolve.evaluate import LOCAL_VALUE, Candidate, Evaluator, consistent_via, parse_expr
 from miner.resolve.repo import FileView, RepoView, visible_at
@@ -55,7 +55,7 @@ def find_hits(repo: RepoView, registry: Registry) -> list[Hit]:
     for view in repo.files.values():
         for call in view.facts.calls:
             unwrapped = _unwrapped(view, call)
-            picked, chosen_by = _chosen_by_name(unwrapped.callee)
+            picked, chosen_by = _chosen_by_name(_picked_receiver(view, unwrapped) or unwrapped.callee)
             if picked is not None:
                 unwrapped = replace(unwrapped, callee=picked)
             found = match_call(view, unwrapped, registry, repo)
@@ -69,15 +69,20 @@ def find_hits(repo: RepoView, registry: Registry) -> list[Hit]:
 
 
 _BY_NAME = "*"  # the last name of a function picked by name (a glob pattern's `*` takes it)
+_PICKS = ("getattr(", "__dict__[")
 
 
 def _chosen_by_name(callee: str) -> tuple[str | None, str | None]:
     """`getattr(torchvision.models, name)` and `torchvision.models.__dict__[name]`:
     the callee to match (`torchvision.models.*`) and the expression that names
-    the function; with a constant name, `torchvision.models.resnet50` and None."""
-    if not callee.endswith((")", "]")):
+    the function; with a constant name, `torchvision.models.resnet50` and None.
+    Also an object so picked whose method is called
+    (`torchaudio.pipelines.__dict__[name].get_model`: `torchaudio.pipelines.*.get_model`)."""
+    if not callee.endswith((")", "]")) and not any(p in callee for p in _PICKS):
         return None, None
-    node = parse_expr(callee)
+    node, tail = parse_expr(callee), ""
+    while isinstance(node, ast.Attribute):
+        node, tail = node.value, f".{node.attr}{tail}"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
             and len(node.args) == 2 and not node.keywords:
         module, name = node.args
@@ -89,8 +94,23 @@ def _chosen_by_name(callee: str) -> tuple[str | None, str | None]:
     if dotted is None or not all(part.isidentifier() for part in dotted.split(".")):
         return None, None
     if isinstance(name, ast.Constant) and isinstance(name.value, str):
-        return (f"{dotted}.{name.value}", None) if name.value.isidentifier() else (None, None)
-    return f"{dotted}.{_BY_NAME}", ast.unparse(name)
+        return (f"{dotted}.{name.value}{tail}", None) if name.value.isidentifier() else (None, None)
+    return f"{dotted}.{_BY_NAME}{tail}", ast.unparse(name)
+
+
+def _picked_receiver(view: FileView, call: CallSite) -> str | None:
+    """`bundle.get_model()` after `bundle = torchaudio.pipelines.__dict__[name]`
+    (or `getattr(...)`): the callee with the object's one binding written out."""
+    head, dot, rest = call.callee.partition(".")
+    if not dot or not head.isidentifier():
+        return None
+    for s in view.chain(call.scope):
+        bindings = visible_at(view.bindings.get((s, head), []), call.line if s == call.scope else None)
+        if bindings:
+            value = bindings[0].value
+            one = len(bindings) == 1 and bindings[0].kind == BindKind.ASSIGN and bindings[0].target == head
+            return f"{value}.{rest}" if one and any(p in value for p in _PICKS) else None
+    return None
 
 
 _GETATTR = re.compile(r"""getattr\(\s*([A-Za-z_][\w.]*)\s*,\s*(["'])([A-Za-z_]\w*)\2\s*\)""")
@@ -248,7 +268,8 @@ def _bound_classes(view: FileView, name: str, scope: int, registry: Registry) ->
         for node in filter(None, map(parse_expr, texts)):
             for dotted in _names_in(node, view):
                 qualified = view.qualify(dotted, s)
-                if qualified and qualified.split(".")[0] in registry.roots and qualified not in found:
+                if qualified and qualified.split(".")[0] in registry.roots and qualified not in found \
+                        and "__" not in qualified:  # `mod.__dict__[name]` is what `_picked_receiver` reads
                     found.append(qualified)
         return found
     return []
@@ -403,15 +424,14 @@ class UsageBuilder:
         """The function's own name is the id (`resnet50(pretrained=True)`); for one
         picked by name (`getattr(models, name)(...)`), each name the expression
         can hold that the same pattern takes, with the api it makes."""
-        named = [(hit, Candidate(hit.qualname.rsplit(".", 1)[-1], Resolution.LITERAL))]
+        named = [(hit, Candidate(hit.api.called_name(hit.qualname), Resolution.LITERAL))]
         if hit.chosen_by is not None:
             base = replace(base, expression=hit.chosen_by[:500])
-            module = hit.qualname.rsplit(".", 1)[0]
-            picked = [(f"{module}.{c.value}", c) for c in self.evaluator.values(hit.chosen_by, hit.view, hit.call.scope,
-                                                                                 hit.call.line)
+            picked = [(hit.qualname.replace(_BY_NAME, c.value, 1), c)
+                      for c in self.evaluator.values(hit.chosen_by, hit.view, hit.call.scope, hit.call.line)
                       if isinstance(c.value, str) and c.value.isidentifier()]
-            named = [(replace(hit, qualname=name, chosen_by=None), c) for name, c in picked
-                     if self.registry.match(name) is hit.api]
+            named = [(replace(hit, qualname=name, chosen_by=None), replace(c, value=hit.api.called_name(name)))
+                     for name, c in picked if self.registry.match(name) is hit.api]
             if not named:
                 return [base]
         rows = []
