@@ -242,8 +242,8 @@ class Values:
             return [Candidate(v, Resolution.LITERAL) for v in sorted(exact, key=repr)], None
         keys = self.eval(key, ctx.deeper())
         narrowed = self._choices(key, ctx)
-        if narrowed is not None or any(k.kind in _OVERRIDABLE for k in keys):
-            keys = []
+        if narrowed is not None or any(k.kind in _OVERRIDABLE for k in keys) or exact is None:
+            keys = []  # some value of the key is not known (`result["language"]` at one call): any key
         return keys, narrowed
 
     def _index(self, container: ast.expr, keys: list[Candidate], narrowed: list[object] | None, ctx: Ctx) -> list[Candidate]:
