@@ -146,12 +146,14 @@ def _bare_name(value: str, legacy: dict[str, str]) -> IdVerdict:
 
 
 def plain_name(value: str, *, known: str | None = None) -> IdVerdict:
-    """A library's own model name (`en_core_web_sm`, `large-v3`, `yolov8n.pt`);
-    with `known` (a regex of the names the library fetches), any other name
-    is a file of the user's own when it has a file suffix, else no id."""
+    """A library's own model name (`en_core_web_sm`, `large-v3`, `yolov8n.pt`,
+    CLIP's `ViT-B/32`); with `known` (a regex of the names the library fetches),
+    any other name is a file of the user's own when it has a file suffix, else no id."""
     value = value.strip()
     if not value:
         return INVALID
+    if known is not None and _known(known).fullmatch(value) is not None:
+        return IdVerdict(IdKind.HUB, value)  # a name the library fetches, even with a slash
     if _path_like(value) or "/" in value:
         return LOCAL
     if _PLACEHOLDER.search(value) and not value.startswith("."):
